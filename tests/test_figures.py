@@ -1,0 +1,88 @@
+"""plot_before_after: what it draws, what it refuses, and how often a notebook shows it."""
+
+from __future__ import annotations
+
+import matplotlib
+import pytest
+import torch
+
+from upsample_example import UpsampleExample, plot_before_after
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_before_and_after_side_by_side_titled_with_shapes():
+    digit = torch.rand(1, 1, 28, 28)
+    upsampled = UpsampleExample()(digit)
+    before, after = plot_before_after(digit[0], upsampled[0])
+    assert before.figure is after.figure and len(before.figure.axes) == 2
+    assert (before.get_title(), after.get_title()) == ("before: 28×28", "after: 56×56")
+    # The axes stay, in pixels, so the doubling is visible: 0..27 against 0..55.
+    assert before.get_xlim() == (-0.5, 27.5) and after.get_xlim() == (-0.5, 55.5)
+    assert (before.images[0].get_array() == digit[0, 0].numpy()).all()
+    assert (after.images[0].get_array() == upsampled[0, 0].numpy()).all()
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (1, 28, 28), (1, 1, 28, 28)], ids=["HW", "CHW", "NCHW"])
+def test_accepts_one_image_in_any_layout(shape):
+    before, _ = plot_before_after(torch.rand(shape), torch.rand(shape))
+    assert before.get_title() == "before: 28×28"
+
+
+def test_refuses_a_batch_and_names_its_shape():
+    with pytest.raises(ValueError, match=r"before must be one image.*\(10, 1, 28, 28\)"):
+        plot_before_after(torch.rand(10, 1, 28, 28), torch.rand(56, 56))
+
+
+def test_refuses_what_is_not_a_tensor():
+    with pytest.raises(TypeError, match=r"after must be a torch\.Tensor, got list"):
+        plot_before_after(torch.rand(28, 28), [[0.0]])
+
+
+def test_never_shows_by_itself(monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda *args, **kwargs: pytest.fail("plot_before_after called plt.show()"))
+    plot_before_after(torch.rand(28, 28), torch.rand(56, 56))
+
+
+@pytest.fixture(scope="module")
+def notebook():
+    """An IPython shell with `%matplotlib inline`; calling it runs a cell and returns the PNGs it would show."""
+    pytest.importorskip("matplotlib_inline")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.enable_gui = lambda gui=None: None  # the inline backend needs no GUI event loop
+    pictures = []
+    shell.display_pub.publish = lambda data, *args, **kwargs: pictures.extend(k for k in data if k == "image/png")
+    shell.displayhook.write_format_data = lambda data, *args: pictures.extend(k for k in data if k == "image/png")
+    backend = matplotlib.get_backend()
+    shell.run_line_magic("matplotlib", "inline")
+    assert shell.run_cell("import torch\nfrom upsample_example import plot_before_after").success
+
+    def run_cell(cell: str) -> list[str]:
+        pictures.clear()
+        assert shell.run_cell(cell).success
+        return list(pictures)
+
+    yield run_cell
+    InteractiveShell.clear_instance()
+    matplotlib.use(backend)
+
+
+CELLS = {
+    "assigned": "axes = plot_before_after(torch.rand(28, 28), torch.rand(56, 56))",
+    "last line": "plot_before_after(torch.rand(28, 28), torch.rand(56, 56))",
+    "last line after others": "x = torch.rand(28, 28)\nplot_before_after(x, x)",
+}
+
+
+@pytest.mark.parametrize("cell", CELLS.values(), ids=CELLS.keys())
+def test_a_notebook_shows_the_figure_exactly_once(notebook, cell):
+    assert notebook(cell) == ["image/png"]

@@ -1,0 +1,126 @@
+"""UpsampleExample: the tutorial's default, every mode and rank, and the inputs it refuses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from upsample_example import UpsampleExample
+
+
+def test_default_is_the_tutorials_upsample():
+    model = UpsampleExample()
+    assert isinstance(model.layers, nn.Sequential)
+    (upsample,) = model.layers
+    assert isinstance(upsample, nn.Upsample)
+    assert (upsample.size, upsample.mode, upsample.scale_factor) == ((56, 56), "nearest", None)
+
+
+def test_default_is_two_by_two_pixel_replication():
+    digits = torch.rand(3, 1, 28, 28)
+    # Every pixel becomes a 2×2 block: NumPy's repeat along rows, then columns.
+    expected = np.repeat(np.repeat(digits.numpy(), 2, axis=2), 2, axis=3)
+    np.testing.assert_array_equal(UpsampleExample()(digits).numpy(), expected)
+
+
+def test_scale_factor_alone_replaces_the_default_size():
+    upsampled = UpsampleExample(scale_factor=3)(torch.rand(1, 1, 28, 28))
+    assert upsampled.shape == (1, 1, 84, 84)
+
+
+# (mode, input shape, keyword arguments, expected output shape)
+SHAPE_CASES = [
+    ("nearest", (2, 3, 10), {"size": 25}, (2, 3, 25)),
+    ("nearest", (2, 3, 10, 12), {"size": (20, 30)}, (2, 3, 20, 30)),
+    ("nearest", (1, 1, 4, 5, 6), {"scale_factor": 2}, (1, 1, 8, 10, 12)),
+    ("nearest-exact", (2, 3, 10), {"scale_factor": 1.5}, (2, 3, 15)),
+    ("nearest-exact", (1, 1, 28, 28), {}, (1, 1, 56, 56)),
+    ("nearest-exact", (1, 2, 3, 4, 5), {"size": (6, 8, 10)}, (1, 2, 6, 8, 10)),
+    ("linear", (4, 2, 100), {"size": 250}, (4, 2, 250)),
+    ("linear", (4, 2, 100), {"scale_factor": (0.5,)}, (4, 2, 50)),
+    ("bilinear", (1, 1, 28, 28), {}, (1, 1, 56, 56)),
+    ("bilinear", (1, 3, 7, 9), {"scale_factor": (2, 3)}, (1, 3, 14, 27)),
+    ("bicubic", (1, 1, 28, 28), {"size": 42}, (1, 1, 42, 42)),
+    ("trilinear", (1, 1, 4, 5, 6), {"scale_factor": 2}, (1, 1, 8, 10, 12)),
+    ("trilinear", (1, 1, 4, 5, 6), {"size": (5, 6, 7)}, (1, 1, 5, 6, 7)),
+    ("area", (2, 1, 9), {"size": 18}, (2, 1, 18)),
+    ("area", (1, 1, 28, 28), {}, (1, 1, 56, 56)),
+    ("area", (1, 1, 4, 4, 4), {"scale_factor": 2}, (1, 1, 8, 8, 8)),
+]
+
+
+@pytest.mark.parametrize(
+    ("mode", "shape", "kwargs", "expected"),
+    SHAPE_CASES,
+    ids=[f"{mode}-{len(shape) - 2}d-{'-'.join(kwargs) or 'default'}" for mode, shape, kwargs, _ in SHAPE_CASES],
+)
+def test_output_shape_for_every_mode_and_rank(mode, shape, kwargs, expected):
+    output = UpsampleExample(mode=mode, **kwargs)(torch.rand(shape))
+    assert tuple(output.shape) == expected
+    assert output.dtype == torch.float32
+
+
+@pytest.mark.parametrize("mode", ["linear", "bilinear", "bicubic", "trilinear"])
+def test_align_corners_passes_through(mode):
+    dims = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}[mode]
+    model = UpsampleExample(scale_factor=2, mode=mode, align_corners=True)
+    assert model.layers[0].align_corners is True
+    signal = torch.rand((1, 1) + (4,) * dims)
+    output = model(signal)
+    # With corners aligned, the first and last samples are kept exactly.
+    assert output.flatten()[0] == signal.flatten()[0]
+    assert output.flatten()[-1] == signal.flatten()[-1]
+
+
+# (keyword arguments, error type, words the message must contain)
+REFUSED = {
+    "unknown mode": ({"mode": "bogus"}, ValueError, ["mode", "'bogus'", "'nearest'", "'area'"]),
+    "mode in the wrong case": ({"mode": "Bilinear"}, ValueError, ["'Bilinear'", "'bilinear'"]),
+    "size and scale_factor": ({"size": 56, "scale_factor": 2}, ValueError, ["size", "scale_factor", "not both"]),
+    "zero size": ({"size": 0}, ValueError, ["size", "0", "positive"]),
+    "negative size": ({"size": (56, -1)}, ValueError, ["size", "-1", "positive"]),
+    "fractional size": ({"size": 56.5}, TypeError, ["size", "56.5", "whole"]),
+    "four sizes": ({"size": (1, 2, 3, 4)}, ValueError, ["size", "1 to 3"]),
+    "zero scale_factor": ({"scale_factor": 0}, ValueError, ["scale_factor", "0", "positive"]),
+    "negative scale_factor": ({"scale_factor": -2.0}, ValueError, ["scale_factor", "-2.0", "positive"]),
+    "infinite scale_factor": ({"scale_factor": float("inf")}, ValueError, ["scale_factor", "inf"]),
+    "text scale_factor": ({"scale_factor": "2"}, TypeError, ["scale_factor", "'2'"]),
+    "boolean size": ({"size": True}, TypeError, ["size", "True"]),
+    "align_corners with nearest": ({"align_corners": True}, ValueError, ["align_corners", "'nearest'", "bilinear"]),
+    "align_corners with area": ({"mode": "area", "align_corners": False}, ValueError, ["align_corners", "'area'"]),
+    "align_corners not a bool": ({"mode": "bilinear", "align_corners": 1}, TypeError, ["align_corners", "1"]),
+    "recompute with size": ({"size": 56, "recompute_scale_factor": True}, ValueError, ["recompute_scale_factor"]),
+    "linear with a 2D size": ({"mode": "linear"}, ValueError, ["'linear'", "1 spatial", "(56, 56)"]),
+    "trilinear with 2 factors": ({"mode": "trilinear", "scale_factor": (2, 2)}, ValueError, ["'trilinear'", "3"]),
+}
+
+
+@pytest.mark.parametrize(("kwargs", "error", "words"), REFUSED.values(), ids=REFUSED.keys())
+def test_wrong_arguments_are_refused_with_a_clear_message(kwargs, error, words):
+    with pytest.raises(error) as raised:
+        UpsampleExample(**kwargs)
+    for word in words:
+        assert word in str(raised.value)
+
+
+# (model arguments, input, error type, words the message must contain)
+REFUSED_INPUTS = {
+    "numpy array": ({}, np.zeros((1, 1, 28, 28)), TypeError, ["torch.Tensor", "ndarray"]),
+    "list": ({}, [[0.0]], TypeError, ["torch.Tensor", "list"]),
+    "one image without batch": ({}, torch.zeros(28, 28), ValueError, ["(N, C, H, W)", "(28, 28)"]),
+    "1D input, 2D size": ({}, torch.zeros(1, 1, 28), ValueError, ["(N, C, H, W)", "(1, 1, 28)"]),
+    "2D input for linear": ({"mode": "linear", "size": 9}, torch.zeros(1, 1, 4, 4), ValueError, ["(N, C, L)", "'linear'"]),
+    "3D input for bilinear": ({"mode": "bilinear"}, torch.zeros(1, 1, 2, 4, 4), ValueError, ["(N, C, H, W)", "'bilinear'"]),
+    "2D input for trilinear": ({"mode": "trilinear", "size": 8}, torch.zeros(1, 1, 4, 4), ValueError, ["(N, C, D, H, W)"]),
+    "6 dimensions": ({"scale_factor": 2}, torch.zeros(1, 1, 2, 2, 2, 2), ValueError, ["(N, C, L) or (N, C, H, W) or (N, C, D, H, W)"]),
+}
+
+
+@pytest.mark.parametrize(("kwargs", "value", "error", "words"), REFUSED_INPUTS.values(), ids=REFUSED_INPUTS.keys())
+def test_wrong_inputs_are_refused_with_a_clear_message(kwargs, value, error, words):
+    with pytest.raises(error) as raised:
+        UpsampleExample(**kwargs)(value)
+    for word in words:
+        assert word in str(raised.value)

