@@ -46,10 +46,29 @@ DEFAULT_MODE = "nearest"
 DEFAULT_BATCH_SIZE = 10  # as in the tutorial
 DEFAULT_SEED = 0  # fixed, so the bare command redraws the committed figure
 DEFAULT_ROOT = HERE / "data"  # where the full MNIST lives (torchvision's layout)
-DEFAULT_OUTPUT = HERE / "images" / "afterupsampling.png"
+IMAGES = HERE / "images"  # where each figure is written unless --output says otherwise
 DEFAULT_DOWNLOAD_TIMEOUT = 30.0  # seconds a download may wait on the network
-FIGURE_SIZE = (8.0, 4.0)  # inches; with FIGURE_DPI, an 800×400 PNG
+FIGURE_SIZE = (8.0, 4.0)  # inches, of the before/after figure; with FIGURE_DPI, an 800×400 PNG
 FIGURE_DPI = 100
+# The figures the command line draws (--figure), and the file each is written to.
+FIGURES = {
+    "before-after": "afterupsampling.png",  # the tutorial's figure, and the default
+    "modes": "modes.png",  # every 2D mode on one digit
+    "temporal": "temporal.png",  # 1D: a sampled sine, nearest and linear
+    "volumetric": "volumetric.png",  # 3D: a stack of digits, nearest and trilinear
+}
+# The modes figure: one digit at an integer and a non-integer scale, in these variants.
+COMPARISON_SIZES = (56, 42)
+MODE_VARIANTS = {
+    "nearest": {"mode": "nearest"},
+    "nearest-exact": {"mode": "nearest-exact"},
+    "bilinear": {"mode": "bilinear"},
+    "bilinear, corners": {"mode": "bilinear", "align_corners": True},
+    "bicubic": {"mode": "bicubic"},
+    "area": {"mode": "area"},
+}
+SIGNAL_LENGTH, SIGNAL_UPSAMPLED = 8, 20  # the temporal figure: 8 samples of one sine period, to 20
+VOLUME_DEPTH = 4  # the volumetric figure: 4 digits stacked into a 4×28×28 volume, doubled
 
 # Every mode nn.Upsample offers, with the number of spatial dimensions it
 # works on: None means any of 1 (N, C, L), 2 (N, C, H, W) or 3 (N, C, D, H, W).
@@ -151,7 +170,13 @@ class UpsampleExample(nn.Module):
                 f"input must be {' or '.join(layouts[n] for n in allowed)} for mode "
                 f"{self.layers[0].mode!r}, got {x.dim()} dimensions with shape {tuple(x.shape)}"
             )
-        return self.layers(x)
+        try:
+            return self.layers(x)
+        except NotImplementedError as error:  # torch's kernels exist for some dtypes only
+            raise TypeError(
+                f"mode {self.layers[0].mode!r} cannot upsample {x.dtype} input on {x.device.type}; "
+                "convert it first, for example x.float()"
+            ) from error
 
 
 def _positive_numbers(name: str, value: object, kind: type) -> int | float | tuple:
@@ -400,6 +425,130 @@ def save_figure(figure, path: str | Path) -> Path:
 
 
 # ---------------------------------------------------------------------------
+# Every mode and every rank
+# ---------------------------------------------------------------------------
+def compare_modes(digit: torch.Tensor, size: int) -> dict[str, torch.Tensor]:
+    """One (H, W) digit upsampled to size×size in every variant of MODE_VARIANTS."""
+    batch = digit.reshape(1, 1, *digit.shape[-2:]).float()  # (1, 1, H, W)
+    return {
+        label: UpsampleExample(size=(size, size), **kwargs)(batch)[0, 0]
+        for label, kwargs in MODE_VARIANTS.items()
+    }
+
+
+def plot_modes(digit: torch.Tensor, sizes: Sequence[int] = COMPARISON_SIZES):
+    """A grid: for each size, the digit in every mode, and below it each mode minus 'nearest'.
+
+    Returns the Axes array (rows: size, difference; columns: modes).
+    """
+    import matplotlib.pyplot as plt
+
+    _as_image(digit, "digit")  # one image, or a clear error
+    columns = len(MODE_VARIANTS)
+    figure, axes = plt.subplots(2 * len(sizes), columns, figsize=(2 * columns, 4.4 * len(sizes)),
+                                dpi=FIGURE_DPI, layout="constrained", squeeze=False)
+    for row, size in enumerate(sizes):
+        upsampled = compare_modes(digit, size)
+        nearest = upsampled["nearest"]
+        for column, (label, image) in enumerate(upsampled.items()):
+            low, high = image.min().item(), image.max().item()
+            top, bottom = axes[2 * row, column], axes[2 * row + 1, column]
+            # Bicubic can overshoot [0, 1]; clamp only the picture, the title keeps the true range.
+            top.imshow(image.clamp(0, 1).numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            top.set_title(f"{label}\n{size}×{size}, [{low:.2f}, {high:.2f}]", fontsize=9)
+            difference = bottom.imshow((image - nearest).numpy(), cmap="RdBu_r", vmin=-1, vmax=1,
+                                       interpolation="nearest")
+            bottom.set_title(f"{label} − nearest", fontsize=9)
+            for ax in (top, bottom):
+                ax.set_xticks([])
+                ax.set_yticks([])
+        figure.colorbar(difference, ax=axes[2 * row + 1, :], shrink=0.8, label="difference")
+    figure.suptitle("One digit in every 2D mode, at 2× (56×56) and 1.5× (42×42)")
+    return axes
+
+
+def sample_positions(n_in: int, n_out: int, align_corners: bool = False) -> torch.Tensor:
+    """Where each of n_out output samples falls on the input's time axis (input sample i is at time i).
+
+    With align_corners=False an output sample covers 1/n_out of the signal and sits at its centre;
+    with True the first and last output samples sit exactly on the first and last input samples.
+    """
+    steps = torch.arange(n_out, dtype=torch.float64)
+    if align_corners:
+        return steps * (n_in - 1) / max(n_out - 1, 1)
+    return (steps + 0.5) * n_in / n_out - 0.5
+
+
+def sampled_sine(length: int = SIGNAL_LENGTH) -> torch.Tensor:
+    """One period of a sine, sampled at ``length`` evenly spaced times: shape (1, 1, length)."""
+    times = torch.arange(length, dtype=torch.float32)
+    return torch.sin(2 * math.pi * times / length).reshape(1, 1, length)
+
+
+def plot_temporal(signal: torch.Tensor | None = None, length: int = SIGNAL_UPSAMPLED):
+    """1D upsampling: the input samples and the upsampled ones on one time axis, per mode.
+
+    ``signal`` is (1, 1, L); by default a sampled sine. Returns the Axes (one row per mode).
+    """
+    import matplotlib.pyplot as plt
+
+    signal = sampled_sine() if signal is None else signal
+    n_in = signal.shape[-1]
+    variants = {"nearest": {"mode": "nearest"}, "linear": {"mode": "linear"},
+                "linear, align_corners=True": {"mode": "linear", "align_corners": True}}
+    figure, axes = plt.subplots(len(variants), 1, figsize=(8, 6.5), dpi=FIGURE_DPI, sharex=True,
+                                layout="constrained")
+    for ax, (label, kwargs) in zip(axes, variants.items(), strict=True):
+        upsampled = UpsampleExample(size=length, **kwargs)(signal)[0, 0]
+        positions = sample_positions(n_in, length, kwargs.get("align_corners", False))
+        ax.plot(range(n_in), signal[0, 0], "o", markersize=10, markerfacecolor="none", label=f"input, {n_in} samples")
+        ax.plot(positions, upsampled, ".-", color="tab:orange", label=f"{label}, {length} samples")
+        ax.vlines(positions, 0, upsampled, color="tab:orange", alpha=0.3)
+        ax.axhline(0, color="grey", linewidth=0.5)
+        ax.set_title(f"mode {label!r}: output samples at their positions on the input's time axis", fontsize=10)
+        ax.legend(loc="upper right", fontsize=8)
+    axes[-1].set_xlabel("time, in input samples (input sample i sits at i)")
+    figure.suptitle(f"1D upsampling: {n_in} samples to {length}")
+    return axes
+
+
+def plot_volumetric(volume: torch.Tensor, scale_factor: int = 2):
+    """3D upsampling: depth slices of a (D, H, W) volume before, and after nearest and trilinear.
+
+    Each output slice is drawn under the input depth it comes from. Returns the Axes (rows: before,
+    nearest, trilinear).
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(volume, torch.Tensor) or volume.dim() != 3:
+        shape = tuple(volume.shape) if isinstance(volume, torch.Tensor) else type(volume).__name__
+        raise ValueError(f"volume must be a (D, H, W) tensor, got {shape}")
+    depth = volume.shape[0]
+    batch = volume.reshape(1, 1, *volume.shape).float()  # (N, C, D, H, W)
+    after = {mode: UpsampleExample(scale_factor=scale_factor, mode=mode)(batch)[0, 0]
+             for mode in ("nearest", "trilinear")}
+    columns = depth * scale_factor
+    figure, axes = plt.subplots(3, columns, figsize=(1.4 * columns, 5.2), dpi=FIGURE_DPI, layout="constrained")
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for k in range(depth):  # input slice k, above the output slices that sit around depth k
+        ax = axes[0, k * scale_factor]
+        ax.imshow(volume[k].numpy(), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"depth {k}", fontsize=9)
+    # 'nearest' copies input slice floor(j · D / D'); 'trilinear' blends the two slices around
+    # the output slice's position (clamped to the volume at the ends).
+    sources = {"nearest": [f"copy of depth {j * depth // columns}" for j in range(columns)],
+               "trilinear": [f"blend at depth {z:.2f}" for z in sample_positions(depth, columns).clamp(0, depth - 1)]}
+    for row, (mode, upsampled) in enumerate(after.items(), start=1):
+        for j in range(columns):
+            axes[row, j].imshow(upsampled[j].clamp(0, 1).numpy(), cmap="gray", vmin=0, vmax=1)
+            axes[row, j].set_title(f"{mode}\n{sources[mode][j]}", fontsize=8)
+    shapes = "×".join(map(str, volume.shape)), "×".join(map(str, after["nearest"].shape))
+    figure.suptitle(f"A {shapes[0]} volume of digits upsampled to {shapes[1]}: depth slices")
+    return axes
+
+
+# ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
@@ -424,19 +573,28 @@ def _positive(kind: type):
     return parse
 
 
+# Options that shape only the before/after figure: given with another figure, they are refused.
+BEFORE_AFTER_OPTIONS = {"size": "--size", "scale_factor": "--scale-factor", "mode": "--mode",
+                        "align_corners": "--align-corners", "batch_size": "--batch-size"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="upsample_example.py",
-                     description="Upsample a batch of MNIST digits and draw one digit before and after.")
-    upsampling = parser.add_argument_group("upsampling")
+                     description="Upsample MNIST digits with nn.Upsample and draw them before and after.")
+    parser.add_argument("--figure", choices=[*FIGURES, "all"], default="before-after",
+                        help="which figure to draw; 'all' redraws every figure into images/ (default: %(default)s)")
+    upsampling = parser.add_argument_group("upsampling (the before-after figure)")
     shape = upsampling.add_mutually_exclusive_group()
-    shape.add_argument("--size", nargs=2, type=_positive(int), metavar=("H", "W"), default=DEFAULT_SIZE,
-                       help="output height and width (default: %(default)s)")
+    shape.add_argument("--size", nargs=2, type=_positive(int), metavar=("H", "W"),
+                       help=f"output height and width (default: {DEFAULT_SIZE[0]} {DEFAULT_SIZE[1]})")
     shape.add_argument("--scale-factor", type=_positive(float), metavar="F",
                        help="multiply height and width by F, instead of --size")
     upsampling.add_argument("--mode", choices=[mode for mode, dims in MODES.items() if dims in (None, 2)],
-                            default=DEFAULT_MODE, help="interpolation mode for 2D images (default: %(default)s)")
-    upsampling.add_argument("--align-corners", action="store_true",
+                            help=f"interpolation mode for 2D images (default: {DEFAULT_MODE})")
+    upsampling.add_argument("--align-corners", action="store_true", default=None,
                             help="align the corner pixels (bilinear and bicubic only)")
+    upsampling.add_argument("--batch-size", type=_positive(int), metavar="N",
+                            help=f"digits upsampled at once (default: {DEFAULT_BATCH_SIZE})")
     data = parser.add_argument_group("data")
     data.add_argument("--data", choices=("auto", "mnist", "sample"), default="auto",
                       help="auto: the full MNIST if it is under --root, else the offline sample (default: %(default)s)")
@@ -445,66 +603,103 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--download", action="store_true", help="fetch the full MNIST into --root if it is missing")
     data.add_argument("--download-timeout", type=_positive(float), default=DEFAULT_DOWNLOAD_TIMEOUT, metavar="SECONDS",
                       help="how long the download may wait on the network (default: %(default)s)")
-    data.add_argument("--batch-size", type=_positive(int), default=DEFAULT_BATCH_SIZE, metavar="N",
-                      help="digits upsampled at once (default: %(default)s)")
     data.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                      help="picks the shuffled batch (default: %(default)s)")
+                      help="picks the shuffled digits (default: %(default)s)")
     output = parser.add_argument_group("output")
     output.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="where to upsample (default: %(default)s)")
-    output.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, metavar="PATH",
-                        help="where to write the figure (default: %(default)s)")
+    output.add_argument("--output", type=Path, metavar="PATH",
+                        help=f"where to write the figure (default: {IMAGES}/{{{','.join(FIGURES.values())}}})")
     output.add_argument("--no-show", action="store_true", help="write the figure without opening a window")
     return parser
+
+
+def build_model(args: argparse.Namespace) -> UpsampleExample:
+    """The model the before/after figure uses, from the command line's options."""
+    return UpsampleExample(
+        size=None if args.scale_factor else tuple(args.size or DEFAULT_SIZE),
+        scale_factor=args.scale_factor,
+        mode=args.mode or DEFAULT_MODE,
+        align_corners=args.align_corners,
+    ).to(args.device)
+
+
+def draw(name: str, args: argparse.Namespace, dataset: Dataset | None, model: UpsampleExample | None):
+    """Draw figure ``name``: the matplotlib figure, and lines to print about it."""
+    if name == "temporal":
+        return plot_temporal()[0].figure, []
+    if name == "modes":
+        digits, _ = first_batch(dataset, 1, args.seed)
+        return plot_modes(digits[0, 0])[0, 0].figure, []
+    if name == "volumetric":
+        digits, _ = first_batch(dataset, VOLUME_DEPTH, args.seed)
+        return plot_volumetric(digits[:, 0])[0, 0].figure, []
+
+    mode = model.layers[0].mode
+    images, labels = first_batch(dataset, args.batch_size or DEFAULT_BATCH_SIZE, args.seed)
+    with torch.no_grad():
+        upsampled = model(images.to(args.device))  # (N, 1, 28, 28) -> (N, 1, H, W)
+    before_ax, _ = plot_before_after(images[0], upsampled[0], title=f"digit {int(labels[0])}, mode {mode!r}")
+    return before_ax.figure, [f"batch: {tuple(images.shape)} -> {tuple(upsampled.shape)}, mode {mode!r}"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the example from the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    names = list(FIGURES) if args.figure == "all" else [args.figure]
+    misplaced = [option for dest, option in BEFORE_AFTER_OPTIONS.items() if getattr(args, dest) is not None]
+    if args.figure != "before-after" and misplaced:
+        parser.error(f"{', '.join(misplaced)} shape(s) only --figure before-after, not --figure {args.figure}")
+    if args.figure == "all" and args.output:
+        parser.error("--figure all writes each figure to its own file in images/; leave out --output")
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: CUDA is not available on this machine; use --device cpu")
+    if args.output:
+        _check_figure_format(args.output, parser)
+
     try:
-        model = UpsampleExample(
-            size=None if args.scale_factor else tuple(args.size),
-            scale_factor=args.scale_factor,
-            mode=args.mode,
-            align_corners=True if args.align_corners else None,
-        ).to(args.device)
-    except (TypeError, ValueError) as error:
+        model = build_model(args) if "before-after" in names else None
+    except (TypeError, ValueError) as error:  # a combination UpsampleExample refuses
         parser.error(str(error))
-
-    try:
-        dataset, source = load_digits(args.data, args.root, args.download, args.download_timeout)
-        print(source)
-        images, labels = first_batch(dataset, args.batch_size, args.seed)
-    except DataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-
-    with torch.no_grad():
-        upsampled = model(images.to(args.device))  # (N, 1, 28, 28) -> (N, 1, H, W)
-    print(f"batch: {tuple(images.shape)} -> {tuple(upsampled.shape)}, mode {args.mode!r}")
 
     import matplotlib.pyplot as plt
 
-    before_ax, _ = plot_before_after(images[0], upsampled[0], title=f"digit {int(labels[0])}, mode {args.mode!r}")
-    figure = before_ax.figure
-    try:
-        path = save_figure(figure, args.output)
-        print(f"wrote {path}")
-        # Open a window only where there is a screen: on a headless machine (Agg)
-        # plt.show() would warn and do nothing.
-        if not args.no_show and figure.canvas.required_interactive_framework:
-            plt.show()
-    except ValueError as error:
-        parser.error(str(error))
-    except OSError as error:
-        print(f"error: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
-        return 1
-    finally:
-        plt.close(figure)
+    dataset = None
+    for name in names:
+        try:
+            if dataset is None and name != "temporal":
+                dataset, source = load_digits(args.data, args.root, args.download, args.download_timeout)
+                print(source)
+            figure, lines = draw(name, args, dataset, model)
+        except DataError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        for line in lines:
+            print(line)
+        output = args.output or IMAGES / FIGURES[name]
+        try:
+            print(f"wrote {save_figure(figure, output)}")
+            # Open a window only where there is a screen: on a headless machine (Agg)
+            # plt.show() would warn and do nothing.
+            if not args.no_show and figure.canvas.required_interactive_framework:
+                plt.show()
+        except OSError as error:
+            print(f"error: cannot write {output}: {error.strerror or error}", file=sys.stderr)
+            return 1
+        finally:
+            plt.close(figure)
     return 0
+
+
+def _check_figure_format(path: Path, parser: argparse.ArgumentParser) -> None:
+    """Refuse an --output whose ending matplotlib cannot write, before any work is done."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    supported = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix.lstrip(".").lower() not in supported:
+        endings = ", ".join("." + ending for ending in supported)
+        parser.error(f"--output {str(path)!r}: the file name must end in one of {endings}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import matplotlib
 import pytest
 
 import upsample_example
-from upsample_example import FIGURE_DPI, FIGURE_SIZE, main
+from upsample_example import FIGURE_DPI, FIGURE_SIZE, FIGURES, main
 
 MODULE = Path(upsample_example.__file__)
 EXPECTED_PIXELS = (round(FIGURE_SIZE[0] * FIGURE_DPI), round(FIGURE_SIZE[1] * FIGURE_DPI))
@@ -75,6 +75,27 @@ def test_same_seed_same_figure(tmp_path, capsys):
     assert paths[0].read_bytes() == paths[1].read_bytes() != paths[2].read_bytes()
 
 
+def test_every_figure_in_a_fresh_folder(tmp_path):
+    """`--figure all` redraws every figure into images/ beside the module, and writes nothing else."""
+    shutil.copy(MODULE, tmp_path / MODULE.name)
+    result = subprocess.run([sys.executable, MODULE.name, "--figure", "all"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300, env={k: v for k, v in os.environ.items() if k != "DISPLAY"})
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    written = sorted(path.name for path in (tmp_path / "images").iterdir())
+    assert written == sorted(FIGURES.values())
+    assert png_size(tmp_path / "images" / "afterupsampling.png") == EXPECTED_PIXELS
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["images", MODULE.name]
+
+
+@pytest.mark.parametrize("figure", ["modes", "temporal", "volumetric"])
+def test_each_figure_to_its_own_output(tmp_path, capsys, figure):
+    output = tmp_path / f"{figure}.png"
+    status, out, _ = run(["--figure", figure, "--output", output], capsys)
+    assert status == 0 and f"wrote {output}" in out
+    assert png_size(output)[0] > 0
+    assert ("data:" in out) == (figure != "temporal")  # the sine needs no digits
+
+
 def test_output_folder_is_created(tmp_path, capsys):
     output = tmp_path / "new" / "deeper" / "figure.png"
     status, out, _ = run(["--output", output], capsys)
@@ -95,12 +116,16 @@ MISTAKES = {
     "misspelt option": (["--scale_factor", "2"], ["unrecognized", "--scale_factor"]),
     "unknown figure format": (["--output", "figure.xyz"], ["figure.xyz", ".png"]),
     "seed not a number": (["--seed", "abc"], ["--seed", "'abc'"]),
+    "unknown figure": (["--figure", "pixels"], ["--figure", "'pixels'", "'modes'"]),
+    "mode with another figure": (["--figure", "modes", "--mode", "area"], ["--mode", "--figure modes"]),
+    "size with another figure": (["--figure", "temporal", "--size", "9", "9"], ["--size", "--figure temporal"]),
+    "all with one output": (["--figure", "all", "--output", "x.png"], ["--figure all", "--output"]),
 }
 
 
 @pytest.mark.parametrize(("argv", "words"), MISTAKES.values(), ids=MISTAKES.keys())
 def test_user_mistakes_exit_2_with_one_line(tmp_path, capsys, argv, words):
-    if "--output" not in argv:
+    if "--output" not in argv and "all" not in argv:
         argv = [*argv, "--output", str(tmp_path / "unused.png")]
     status, _, err = run(argv, capsys)
     assert status == 2

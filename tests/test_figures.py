@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
 import pytest
 import torch
 
-from upsample_example import UpsampleExample, plot_before_after
+from upsample_example import (
+    MODE_VARIANTS,
+    SIGNAL_LENGTH,
+    SIGNAL_UPSAMPLED,
+    UpsampleExample,
+    plot_before_after,
+    plot_modes,
+    plot_temporal,
+    plot_volumetric,
+    sample_positions,
+    sampled_sine,
+)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -86,3 +98,52 @@ CELLS = {
 @pytest.mark.parametrize("cell", CELLS.values(), ids=CELLS.keys())
 def test_a_notebook_shows_the_figure_exactly_once(notebook, cell):
     assert notebook(cell) == ["image/png"]
+
+
+# -- every mode and every rank --------------------------------------------------------------------------------------
+def test_modes_grid_shows_each_mode_and_its_difference_from_nearest():
+    digit = torch.rand(28, 28)
+    axes = plot_modes(digit)
+    assert axes.shape == (4, len(MODE_VARIANTS))  # per size: the images, then the differences
+    for row, size in ((0, 56), (2, 42)):
+        upsampled = {label: UpsampleExample(size=(size, size), **kwargs)(digit[None, None])[0, 0]
+                     for label, kwargs in MODE_VARIANTS.items()}
+        for column, label in enumerate(MODE_VARIANTS):
+            image = upsampled[label]
+            title = axes[row, column].get_title()
+            assert title.startswith(label) and f"{size}×{size}" in title
+            assert f"[{image.min():.2f}, {image.max():.2f}]" in title  # the true range, before clamping for display
+            shown = axes[row + 1, column].images[0].get_array()
+            np.testing.assert_allclose(shown, (image - upsampled["nearest"]).numpy())
+
+
+def test_temporal_figure_draws_samples_where_they_fall():
+    axes = plot_temporal()
+    assert len(axes) == 3
+    signal = sampled_sine()
+    for ax, align in zip(axes[1:], (False, True), strict=True):  # the two linear panels
+        inputs, outputs = ax.lines[0], ax.lines[1]
+        np.testing.assert_allclose(inputs.get_ydata(), signal[0, 0].numpy())
+        np.testing.assert_allclose(outputs.get_xdata(), sample_positions(SIGNAL_LENGTH, SIGNAL_UPSAMPLED, align).numpy())
+        expected = UpsampleExample(size=SIGNAL_UPSAMPLED, mode="linear", align_corners=align)(signal)[0, 0]
+        np.testing.assert_allclose(outputs.get_ydata(), expected.numpy())
+
+
+def test_sampled_sine_is_one_period():
+    np.testing.assert_allclose(sampled_sine(4)[0, 0].numpy(), [0, 1, 0, -1], atol=1e-6)
+
+
+def test_volumetric_figure_labels_each_slice_with_its_source():
+    volume = torch.rand(4, 28, 28)
+    axes = plot_volumetric(volume)
+    assert axes.shape == (3, 8)
+    assert [axes[0, column].get_title() for column in (0, 2, 4, 6)] == [f"depth {k}" for k in range(4)]
+    assert [axes[1, j].get_title() for j in range(8)] == [f"nearest\ncopy of depth {j // 2}" for j in range(8)]
+    blends = [axes[2, j].get_title().split()[-1] for j in range(8)]
+    assert blends == ["0.00", "0.25", "0.75", "1.25", "1.75", "2.25", "2.75", "3.00"]
+    np.testing.assert_array_equal(axes[1, 3].images[0].get_array(), volume[1].repeat_interleave(2, 0).repeat_interleave(2, 1).numpy())
+
+
+def test_volumetric_figure_refuses_what_is_not_a_volume():
+    with pytest.raises(ValueError, match=r"\(D, H, W\).*\(1, 4, 28, 28\)"):
+        plot_volumetric(torch.rand(1, 4, 28, 28))

@@ -1,0 +1,203 @@
+"""Every mode against an independent reference: integer index formulas, NumPy, OpenCV and Pillow."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from reference import (
+    area_matrix,
+    cubic_matrix,
+    index_matrix,
+    is_tie,
+    linear_matrix,
+    nearest_exact_index,
+    nearest_index,
+    upsample,
+)
+
+from upsample_example import UpsampleExample, sample_positions
+
+INDEX_FORMULAS = {"nearest": nearest_index, "nearest-exact": nearest_exact_index}
+
+
+def source_indices(n_in: int, n_out: int, mode: str) -> list[int]:
+    """Which input sample each output sample copies, read off torch by upsampling 0, 1, ..., n_in - 1."""
+    ramp = torch.arange(n_in, dtype=torch.float32).reshape(1, 1, n_in)
+    return UpsampleExample(size=n_out, mode=mode)(ramp)[0, 0].long().tolist()
+
+
+@pytest.mark.parametrize("mode", INDEX_FORMULAS)
+def test_nearest_modes_follow_their_integer_formulas_at_28_to_42(mode):
+    formula = INDEX_FORMULAS[mode]
+    assert source_indices(28, 42, mode) == [formula(d, 28, 42) for d in range(42)]
+
+
+@pytest.mark.parametrize("mode", INDEX_FORMULAS)
+def test_nearest_modes_follow_their_integer_formulas_except_at_exact_ties(mode):
+    """Over many sizes: exact everywhere; where the exact coordinate is a whole number, float rounding may take the pixel before."""
+    formula, ties_rounded_down = INDEX_FORMULAS[mode], 0
+    for n_in in range(1, 33):
+        for n_out in range(1, 100):
+            for d, got in enumerate(source_indices(n_in, n_out, mode)):
+                expected = formula(d, n_in, n_out)
+                if got != expected:
+                    assert is_tie(d, n_in, n_out, mode) and got == expected - 1, (n_in, n_out, d)
+                    ties_rounded_down += 1
+    assert ties_rounded_down > 0  # the caveat is real: some ties do round down
+
+
+def test_nearest_takes_the_first_row_twice_and_nearest_exact_centres_at_28_to_42():
+    assert source_indices(28, 42, "nearest")[:9] == [0, 0, 1, 2, 2, 3, 4, 4, 5]
+    assert source_indices(28, 42, "nearest-exact")[:9] == [0, 1, 1, 2, 3, 3, 4, 5, 5]
+
+
+def _columns_after_resize(resize, n_in: int = 28, n_out: int = 42) -> list[int]:
+    """Which column each output column copies, for a resize of a uint8 image whose pixels hold their column index."""
+    ramp = np.tile(np.arange(n_in, dtype=np.uint8), (n_in, 1))
+    return resize(ramp, n_out)[0].tolist()
+
+
+def test_opencv_inter_nearest_agrees_with_nearest():
+    opencv = _columns_after_resize(lambda image, n: cv2.resize(image, (n, n), interpolation=cv2.INTER_NEAREST))
+    assert opencv == source_indices(28, 42, "nearest")
+
+
+@pytest.mark.parametrize(
+    "resize",
+    [
+        lambda image, n: np.asarray(Image.fromarray(image).resize((n, n), Image.NEAREST)),
+        lambda image, n: cv2.resize(image, (n, n), interpolation=cv2.INTER_NEAREST_EXACT),
+    ],
+    ids=["Pillow NEAREST", "OpenCV INTER_NEAREST_EXACT"],
+)
+def test_pillow_and_opencv_exact_agree_with_nearest_exact_but_at_some_ties(resize):
+    theirs, torch_exact = _columns_after_resize(resize), source_indices(28, 42, "nearest-exact")
+    disagreements = [d for d in range(42) if theirs[d] != torch_exact[d]]
+    assert disagreements == [4, 16, 19, 22, 25]
+    for d in disagreements:  # each is an exact tie, where they took the pixel before
+        assert is_tie(d, 28, 42, "nearest-exact") and theirs[d] == torch_exact[d] - 1
+
+
+def _reference(mode: str, n_in: int, n_out: int, align_corners: bool | None, step: float | None = None) -> np.ndarray:
+    if mode == "area":
+        return area_matrix(n_in, n_out)
+    if mode in INDEX_FORMULAS:
+        return index_matrix([INDEX_FORMULAS[mode](d, n_in, n_out) for d in range(n_out)], n_in)
+    builder = cubic_matrix if mode == "bicubic" else linear_matrix
+    return builder(n_in, n_out, bool(align_corners), step)
+
+
+RANKS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+# (mode, input side, output side): integer and non-integer ratios, each with both align_corners settings.
+INTERPOLATION_CASES = [
+    (mode, n_in, n_out, align)
+    for mode in RANKS
+    for n_in, n_out in ((7, 14), (7, 10), (5, 13))
+    for align in (False, True)
+]
+
+
+@pytest.mark.parametrize(
+    ("mode", "n_in", "n_out", "align_corners"),
+    INTERPOLATION_CASES,
+    ids=[f"{mode}-{n_in}to{n_out}-{'corners' if align else 'centres'}" for mode, n_in, n_out, align in INTERPOLATION_CASES],
+)
+def test_interpolating_modes_match_the_numpy_reference(mode, n_in, n_out, align_corners):
+    rank = RANKS[mode]
+    generator = torch.Generator().manual_seed(n_in * n_out)
+    x = torch.rand((2, 3) + (n_in,) * rank, generator=generator, dtype=torch.float64)
+    got = UpsampleExample(size=(n_out,) * rank, mode=mode, align_corners=align_corners)(x)
+    expected = upsample(x.numpy(), [_reference(mode, n_in, n_out, align_corners)] * rank)
+    np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "area"])
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_copying_and_averaging_modes_match_the_reference_in_every_rank(mode, rank):
+    n_in, n_out = 6, 9
+    x = torch.rand((1, 2) + (n_in,) * rank, dtype=torch.float64)
+    got = UpsampleExample(size=(n_out,) * rank, mode=mode)(x)
+    np.testing.assert_allclose(got.numpy(), upsample(x.numpy(), [_reference(mode, n_in, n_out, None)] * rank), atol=1e-12)
+
+
+def test_rectangular_sizes_use_one_matrix_per_axis():
+    x = torch.rand(1, 1, 6, 9, dtype=torch.float64)
+    got = UpsampleExample(size=(10, 20), mode="bicubic", align_corners=False)(x)
+    expected = upsample(x.numpy(), [cubic_matrix(6, 10), cubic_matrix(9, 20)])
+    np.testing.assert_allclose(got.numpy(), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [56, 42, 47])
+@pytest.mark.parametrize(
+    ("mode", "resize"),
+    [
+        ("bilinear", lambda image, n: cv2.resize(image, (n, n), interpolation=cv2.INTER_LINEAR)),
+        ("bilinear", lambda image, n: np.asarray(Image.fromarray(image, mode="F").resize((n, n), Image.BILINEAR))),
+        ("bicubic", lambda image, n: cv2.resize(image, (n, n), interpolation=cv2.INTER_CUBIC)),
+    ],
+    ids=["bilinear=OpenCV INTER_LINEAR", "bilinear=Pillow BILINEAR", "bicubic=OpenCV INTER_CUBIC"],
+)
+def test_upsampling_agrees_with_opencv_and_pillow_where_conventions_coincide(mode, resize, size):
+    """Half-pixel centres on both sides; for bicubic, OpenCV shares torch's a = -0.75 (Pillow's is -0.5)."""
+    image = np.random.default_rng(size).random((28, 28), dtype=np.float32)
+    got = UpsampleExample(size=(size, size), mode=mode)(torch.from_numpy(image)[None, None])[0, 0].numpy()
+    np.testing.assert_allclose(got, resize(image, size), rtol=0, atol=1e-5)
+
+
+def test_pillow_bicubic_differs_because_its_kernel_does():
+    image = np.random.default_rng(1).random((28, 28), dtype=np.float32)
+    ours = UpsampleExample(size=(56, 56), mode="bicubic")(torch.from_numpy(image)[None, None])[0, 0].numpy()
+    pillow = np.asarray(Image.fromarray(image, mode="F").resize((56, 56), Image.BICUBIC))
+    assert np.abs(ours - pillow).max() > 0.01
+
+
+@pytest.mark.parametrize("align_corners", [False, True], ids=["centres", "corners"])
+def test_linear_samples_sit_where_the_temporal_figure_draws_them(align_corners):
+    """Linear output sample j equals the signal interpolated (NumPy's interp) at sample_positions(...)[j]."""
+    signal = torch.sin(torch.arange(8, dtype=torch.float64))
+    upsampled = UpsampleExample(size=20, mode="linear", align_corners=align_corners)(signal.reshape(1, 1, 8))[0, 0]
+    positions = sample_positions(8, 20, align_corners).numpy()
+    np.testing.assert_allclose(upsampled.numpy(), np.interp(positions, np.arange(8), signal.numpy()), atol=1e-12)
+
+
+# Property-based: any shape, size or factor gives the documented output shape and stays in the documented range.
+MODES_BY_RANK = {1: ["nearest", "nearest-exact", "linear", "area"], 2: ["nearest", "nearest-exact", "bilinear", "bicubic", "area"],
+                 3: ["nearest", "nearest-exact", "trilinear", "area"]}
+WITHIN_RANGE = {"nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area"}  # not bicubic
+
+
+@st.composite
+def upsampling_cases(draw):
+    rank = draw(st.integers(1, 3))
+    mode = draw(st.sampled_from(MODES_BY_RANK[rank]))
+    shape = draw(st.lists(st.integers(1, 12), min_size=rank, max_size=rank))
+    if draw(st.booleans()):
+        return mode, shape, {"size": tuple(draw(st.lists(st.integers(1, 30), min_size=rank, max_size=rank)))}
+    factors = draw(st.lists(st.floats(0.5, 4.0), min_size=rank, max_size=rank))
+    if any(math.floor(n * f) < 1 for n, f in zip(shape, factors, strict=True)):
+        factors = [max(f, 1.0) for f in factors]
+    return mode, shape, {"scale_factor": tuple(factors)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(upsampling_cases(), st.integers(0, 2**31 - 1))
+def test_output_shape_and_value_range(case, seed):
+    mode, shape, kwargs = case
+    x = torch.rand([2, 1, *shape], generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    output = UpsampleExample(mode=mode, **kwargs)(x)
+    if "size" in kwargs:
+        expected = list(kwargs["size"])
+    else:  # the fractional part of n × factor is dropped
+        expected = [math.floor(n * f) for n, f in zip(shape, kwargs["scale_factor"], strict=True)]
+    assert list(output.shape[2:]) == expected
+    if mode in WITHIN_RANGE:
+        assert x.min() - 1e-12 <= output.min() and output.max() <= x.max() + 1e-12
+    if mode.startswith("nearest"):  # copies: every output value is an input value
+        assert torch.isin(output, x).all()
