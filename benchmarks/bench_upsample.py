@@ -1,0 +1,210 @@
+"""Throughput of UpsampleExample on MNIST-shaped batches, beside what users reach for instead.
+
+Every 2D mode upsamples batches of (N, 1, 28, 28) images to 56×56. In the same run, on the same
+inputs: a plain copy of an output-sized buffer (the memory-bandwidth roof), NumPy's repeat and
+broadcasting for 'nearest', Pillow's and OpenCV's resize one image at a time, uint8 against float32
+input, channels_last, and one thread against all. Each time is the median of several samples, each
+sample long enough to be measured (see ``time_call``).
+
+    python benchmarks/bench_upsample.py              # prints a table, writes benchmarks/throughput.json
+    python benchmarks/bench_upsample.py --batches 10 1000 --min-time 0.01
+    python benchmarks/bench_upsample.py --markdown   # the README's tables, from benchmarks/throughput.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from upsample_example import MODES, UpsampleExample  # noqa: E402
+
+SIDE_IN, SIDE_OUT = 28, 56
+MODES_2D = [mode for mode, dims in MODES.items() if dims in (None, 2)]
+
+
+def time_call(function: Callable[[], object], min_time: float, samples: int) -> float:
+    """Median seconds per call: each sample repeats the call until it has run at least ``min_time``."""
+    function()  # warm up: first-call allocations and dispatch
+    start, calls = time.perf_counter(), 0
+    while time.perf_counter() - start < min_time:
+        function()
+        calls += 1
+    per_sample = max(calls, 1)
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        for _ in range(per_sample):
+            function()
+        times.append((time.perf_counter() - start) / per_sample)
+    return statistics.median(times)
+
+
+def contenders(batch: int, generator: torch.Generator) -> list[tuple[str, str, Callable[[], object], int]]:
+    """(method, input, the call, bytes it reads and writes) for one batch size."""
+    floats = torch.rand(batch, 1, SIDE_IN, SIDE_IN, generator=generator)
+    as_bytes = (floats * 255).to(torch.uint8)
+    images, pixels = floats.numpy()[:, 0], as_bytes.numpy()[:, 0]
+    moved = {torch.float32: batch * (SIDE_IN**2 + SIDE_OUT**2) * 4, torch.uint8: batch * (SIDE_IN**2 + SIDE_OUT**2)}
+    roof_source = torch.rand(batch, 1, SIDE_OUT, SIDE_OUT, generator=generator)
+    roof_target = torch.empty_like(roof_source)
+
+    rows = [("copy (bandwidth roof)", "float32", lambda: roof_target.copy_(roof_source), 2 * roof_source.nbytes),
+            # Upsampling allocates its output each call; so does clone, unlike the copy into a kept buffer.
+            ("clone (allocate, then copy)", "float32", roof_source.clone, 2 * roof_source.nbytes)]
+    for mode in MODES_2D:
+        model = UpsampleExample(mode=mode)
+        rows.append((f"torch {mode}", "float32", lambda model=model: model(floats), moved[torch.float32]))
+    for mode in ("nearest", "bilinear", "bicubic"):
+        model = UpsampleExample(mode=mode)
+        rows.append((f"torch {mode}", "uint8", lambda model=model: model(as_bytes), moved[torch.uint8]))
+    nearest = UpsampleExample()
+    last = floats.contiguous(memory_format=torch.channels_last)
+    rows.append(("torch nearest, channels_last", "float32", lambda: nearest(last), moved[torch.float32]))
+    # The tutorial's pipeline upsampled in the other order: bytes first, then to [0, 1] floats. It gives the
+    # float32 result, so it is counted with the float32 path's bytes.
+    rows.append(("torch nearest of uint8, then /255", "uint8→float32",
+                 lambda: nearest(as_bytes).float().div_(255), moved[torch.float32]))
+    rows.append(("numpy repeat", "float32",
+                 lambda: np.repeat(np.repeat(images, 2, axis=1), 2, axis=2), moved[torch.float32]))
+    rows.append(("numpy broadcast", "float32",
+                 lambda: np.broadcast_to(images[:, :, None, :, None], (batch, SIDE_IN, 2, SIDE_IN, 2))
+                 .reshape(batch, SIDE_OUT, SIDE_OUT), moved[torch.float32]))
+    try:
+        import cv2
+
+        for name, flag in (("nearest", cv2.INTER_NEAREST), ("bilinear", cv2.INTER_LINEAR)):
+            def resize_each(flag=flag):
+                return [cv2.resize(image, (SIDE_OUT, SIDE_OUT), interpolation=flag) for image in images]
+
+            rows.append((f"opencv {name}, per image", "float32", resize_each, moved[torch.float32]))
+    except ImportError:
+        pass
+    try:
+        from PIL import Image
+
+        pillow_images = [Image.fromarray(image) for image in pixels]
+        for name, flag in (("nearest", Image.NEAREST), ("bilinear", Image.BILINEAR)):
+            rows.append((f"pillow {name}, per image", "uint8",
+                         lambda flag=flag: [image.resize((SIDE_OUT, SIDE_OUT), flag) for image in pillow_images],
+                         moved[torch.uint8]))
+    except ImportError:
+        pass
+    return rows
+
+
+def run(batches: Sequence[int], threads: Sequence[int], min_time: float, samples: int, progress=None) -> list[dict]:
+    """Time every contender at every batch size and thread count; ``progress(text)`` hears of each step."""
+    results = []
+    generator = torch.Generator().manual_seed(0)
+    default_threads = torch.get_num_threads()
+    try:
+        for batch in batches:
+            rows = contenders(batch, generator)
+            for count in threads:
+                if progress:
+                    progress(f"timing batches of {batch} with {count} thread(s)")
+                torch.set_num_threads(count)
+                copy_rate = None
+                for method, dtype, call, moved in rows:
+                    if count != threads[0] and not method.startswith(("torch", "copy")):
+                        continue  # NumPy, OpenCV and Pillow do not follow torch's thread count
+                    seconds = time_call(call, min_time, samples)
+                    rate = moved / seconds / 1e9
+                    copy_rate = copy_rate or rate
+                    results.append({"batch": batch, "threads": count, "method": method, "input": dtype,
+                                    "ms": seconds * 1e3, "images_per_s": batch / seconds, "gb_per_s": rate,
+                                    "of_copy": rate / copy_rate})
+    finally:
+        torch.set_num_threads(default_threads)
+    return results
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model, "cpus": os.cpu_count(), "torch": torch.__version__, "numpy": np.__version__,
+            "python": platform.python_version(), "torch_threads": torch.get_num_threads()}
+
+
+def markdown(report: dict) -> str:
+    """The README's tables from a results file: every method at each batch size (all threads), then threads."""
+    results, info = report["results"], report["machine"]
+    all_threads = max(row["threads"] for row in results)
+    batches = sorted({row["batch"] for row in results})
+    by_key = {(row["method"], row["input"], row["batch"], row["threads"]): row for row in results}
+    methods = list(dict.fromkeys((row["method"], row["input"]) for row in results))
+    lines = [f"Measured on {info['cpu']}, {info['cpus']} CPUs, torch {info['torch']}, {all_threads} threads; "
+             "images/s (GB/s moved, share of the copy roof's GB/s):", "",
+             "| method | input | " + " | ".join(f"{batch:,} images" for batch in batches) + " |",
+             "| --- | --- | " + " | ".join("---:" for _ in batches) + " |"]
+    for method, dtype in methods:
+        cells = []
+        for batch in batches:
+            row = by_key.get((method, dtype, batch, all_threads))
+            cells.append("" if row is None else
+                         f"{row['images_per_s']:,.0f} ({row['gb_per_s']:.2f} GB/s, {row['of_copy']:.0%})")
+        lines.append(f"| {method} | {dtype} | " + " | ".join(cells) + " |")
+    largest, counts = batches[-1], sorted({row["threads"] for row in results})
+    if len(counts) > 1:
+        lines += ["", f"Threads, at {largest:,} images: images/s", "",
+                  "| method | input | " + " | ".join(f"{count} thread(s)" for count in counts) + " |",
+                  "| --- | --- | " + " | ".join("---:" for _ in counts) + " |"]
+        for method, dtype in methods:
+            rows = [by_key.get((method, dtype, largest, count)) for count in counts]
+            if all(rows):
+                speeds = " | ".join(f"{row['images_per_s']:,.0f}" for row in rows)
+                lines.append(f"| {method} | {dtype} | {speeds} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[10, 1000, 60000],
+                        help="batch sizes (default: %(default)s)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[torch.get_num_threads(), 1],
+                        help="torch thread counts (default: all, then one: %(default)s)")
+    parser.add_argument("--min-time", type=float, default=0.2, help="seconds per sample (default: %(default)s)")
+    parser.add_argument("--samples", type=int, default=5, help="samples per median (default: %(default)s)")
+    parser.add_argument("--json", type=Path, default=HERE / "throughput.json", help="where to write the results")
+    parser.add_argument("--markdown", action="store_true",
+                        help="measure nothing: print the README's tables from the results in --json")
+    args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(args.json.read_text())), end="")
+        return 0
+
+    info = machine()
+    print(f"{info['cpu']}, {info['cpus']} CPUs, torch {info['torch']}")
+    results = run(args.batches, args.threads, args.min_time, args.samples,
+                  progress=lambda text: print(text, file=sys.stderr, flush=True))
+    header = ("batch", "threads", "method", "input", "ms", "images/s", "GB/s", "of copy")
+    print("{:>6} {:>7}  {:<36} {:<14} {:>9} {:>11} {:>6} {:>8}".format(*header))
+    for row in results:
+        print(f"{row['batch']:>6} {row['threads']:>7}  {row['method']:<36} {row['input']:<14} {row['ms']:>9.3f} "
+              f"{row['images_per_s']:>11,.0f} {row['gb_per_s']:>6.2f} {row['of_copy']:>7.0%}")
+    args.json.write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""The benchmarks run and report consistent numbers (smoke runs on tiny sizes; the speeds come from the benchmarks)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from upsample_example import MODES
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def load(name: str):
+    """Import a benchmark script by its path (benchmarks/ is a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_throughput_benchmark_reports_every_mode_beside_the_copy_roof(tmp_path, capsys):
+    bench = load("bench_upsample")
+    output = tmp_path / "throughput.json"
+    assert bench.main(["--batches", "3", "--threads", "1", "--min-time", "0.001", "--samples", "1", "--json", str(output)]) == 0
+    report = json.loads(output.read_text())
+    assert report["machine"]["cpus"] >= 1 and report["machine"]["torch"]
+    rows = {(row["method"], row["input"]): row for row in report["results"]}
+    assert rows[("copy (bandwidth roof)", "float32")]["of_copy"] == 1
+    for mode in (mode for mode, dims in MODES.items() if dims in (None, 2)):
+        row = rows[(f"torch {mode}", "float32")]
+        assert row["batch"] == 3 and row["threads"] == 1
+        assert row["images_per_s"] == pytest.approx(3 / (row["ms"] / 1e3))
+        # bytes moved: 3 images read (28×28) and written (56×56), 4 bytes a pixel
+        assert row["gb_per_s"] == pytest.approx(3 * (28 * 28 + 56 * 56) * 4 / (row["ms"] / 1e3) / 1e9)
+    assert ("numpy repeat", "float32") in rows and ("torch nearest", "uint8") in rows
+    assert "torch nearest" in capsys.readouterr().out
+
+
+def test_numpy_alternatives_in_the_benchmark_compute_the_same_nearest():
+    """What the benchmark times as equivalents of 'nearest' really are equivalent."""
+    import numpy as np
+    import torch
+
+    from upsample_example import UpsampleExample
+
+    bench = load("bench_upsample")
+    calls = {method: call for method, dtype, call, _ in bench.contenders(4, torch.Generator().manual_seed(1))}
+    floats = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(1))  # the benchmark's first draw
+    reference = UpsampleExample()(floats)[:, 0].numpy()
+    np.testing.assert_array_equal(calls["numpy repeat"](), reference)
+    np.testing.assert_array_equal(calls["numpy broadcast"](), reference)
+    # the tutorial's pipeline in the other order: upsample the bytes, then scale to [0, 1]; identical to scaling first
+    pixels = (floats * 255).to(torch.uint8)
+    assert torch.equal(calls["torch nearest of uint8, then /255"](), UpsampleExample()(pixels.float() / 255))
+
+
+def test_startup_measure_reads_one_childs_time_and_memory(tmp_path):
+    """Measured from a small process, as the benchmark is run: a child's peak memory starts at its parent's."""
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(BENCHMARKS)!r})
+from bench_startup import measure
+small = measure([sys.executable, "-c", "pass"], {str(tmp_path)!r}, {{}})
+large = measure([sys.executable, "-c", "block = bytearray(200 * 2**20); block[::4096] = bytes(51200)"], {str(tmp_path)!r}, {{}})
+print(json.dumps([small, large]))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    (small_wall, small_mib), (large_wall, large_mib) = json.loads(result.stdout)
+    assert small_wall > 0 and large_wall > 0 and 0 < small_mib < 100
+    assert 180 < large_mib - small_mib < 260  # the 200 MiB block shows in that child's peak alone
+
+
+def test_startup_measure_names_a_failing_command(tmp_path):
+    bench = load("bench_startup")
+    with pytest.raises(RuntimeError, match="exited 3"):
+        bench.measure([sys.executable, "-c", "raise SystemExit(3)"], tmp_path, {})
