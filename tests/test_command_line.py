@@ -78,7 +78,7 @@ def test_same_seed_same_figure(tmp_path, capsys):
 def test_every_figure_in_a_fresh_folder(tmp_path):
     """`--figure all` redraws every figure into images/ beside the module, and writes nothing else."""
     shutil.copy(MODULE, tmp_path / MODULE.name)
-    result = subprocess.run([sys.executable, MODULE.name, "--figure", "all"], cwd=tmp_path, capture_output=True,
+    result = subprocess.run([sys.executable, MODULE.name, "--figure", "all", "--epochs", "1"], cwd=tmp_path, capture_output=True,
                             text=True, timeout=300, env={k: v for k, v in os.environ.items() if k != "DISPLAY"})
     assert result.returncode == 0 and result.stderr == "", result.stderr
     written = sorted(path.name for path in (tmp_path / "images").iterdir())
@@ -87,13 +87,37 @@ def test_every_figure_in_a_fresh_folder(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["images", MODULE.name]
 
 
-@pytest.mark.parametrize("figure", ["modes", "temporal", "volumetric"])
+@pytest.mark.parametrize("figure", ["modes", "temporal", "volumetric", "network"])
 def test_each_figure_to_its_own_output(tmp_path, capsys, figure):
     output = tmp_path / f"{figure}.png"
     status, out, _ = run(["--figure", figure, "--output", output], capsys)
     assert status == 0 and f"wrote {output}" in out
     assert png_size(output)[0] > 0
     assert ("data:" in out) == (figure != "temporal")  # the sine needs no digits
+
+
+def test_network_figure_reports_the_checkerboard_at_initialisation(tmp_path, capsys):
+    status, out, _ = run(["--figure", "network", "--output", tmp_path / "network.png"], capsys)
+    assert status == 0 and png_size(tmp_path / "network.png")[0] > 0
+    rows = {line.split()[0] + " " + line.split()[1]: line for line in out.splitlines() if line.startswith(("resize", "transposed"))}
+    assert rows["resize-conv 0.000"].count("0.000") == 4  # mean and spread, on both inputs: no checkerboard
+    assert rows["transposed k3"].split()[2] == "1.000" and rows["transposed k4"].split()[2] == "1.000"
+
+
+def test_autoencoder_prints_one_progress_line_per_epoch_and_the_held_out_numbers(tmp_path, capsys):
+    status, out, _ = run(["--figure", "autoencoder", "--epochs", 2, "--output", tmp_path / "ae.png"], capsys)
+    assert status == 0 and png_size(tmp_path / "ae.png")[0] > 0
+    lines = out.splitlines()
+    assert [line.strip()[:10] for line in lines if "epoch" in line and "loss" in line] == ["epoch 1/2:", "epoch 2/2:"] * 3
+    table = lines[lines.index("on 1000 held-out digits:") + 2:]
+    assert [line.split()[0] for line in table[:4]] == ["(originals)", "resize-conv", "transposed", "transposed"]
+    errors = [float(line.split()[-2]) for line in table[1:4]]
+    assert all(0 < error < 0.05 for error in errors)
+
+
+def test_epochs_with_another_figure_is_refused(capsys):
+    status, _, err = run(["--figure", "network", "--epochs", 3], capsys)
+    assert status == 2 and "--epochs" in err and "--figure autoencoder" in err
 
 
 def test_output_folder_is_created(tmp_path, capsys):

@@ -8,12 +8,16 @@ import pytest
 import torch
 
 from upsample_example import (
+    DOUBLING_BLOCKS,
     MODE_VARIANTS,
     SIGNAL_LENGTH,
     SIGNAL_UPSAMPLED,
     UpsampleExample,
+    high_pass,
+    plot_autoencoder,
     plot_before_after,
     plot_modes,
+    plot_network,
     plot_temporal,
     plot_volumetric,
     sample_positions,
@@ -147,3 +151,31 @@ def test_volumetric_figure_labels_each_slice_with_its_source():
 def test_volumetric_figure_refuses_what_is_not_a_volume():
     with pytest.raises(ValueError, match=r"\(D, H, W\).*\(1, 4, 28, 28\)"):
         plot_volumetric(torch.rand(1, 4, 28, 28))
+
+
+# -- upsampling inside a network ------------------------------------------------------------------------------------
+def test_network_figure_shows_tap_counts_and_random_outputs():
+    axes = plot_network(torch.rand(28, 28))
+    assert axes.shape == (3, len(DOUBLING_BLOCKS))
+    titles = [axes[0, column].get_title() for column in range(3)]
+    assert titles[0].endswith("inside: 9") and titles[1].endswith("inside: 1, 2, 4") and titles[2].endswith("inside: 4")
+    assert axes[1, 0].images[0].get_array().shape == (28, 28)  # a 14×14 constant map, doubled
+    assert "checkerboard 0.00" in axes[1, 0].get_title() and "checkerboard 1.00" in axes[1, 1].get_title()
+
+
+def test_autoencoder_figure_rows_and_high_pass():
+    originals = torch.rand(4, 1, 28, 28)
+    rebuilt = {kind: torch.rand(4, 1, 28, 28) for kind in DOUBLING_BLOCKS}
+    axes = plot_autoencoder(originals, rebuilt)
+    assert axes.shape == (8, 4)
+    assert [axes[row, 0].get_ylabel() for row in range(0, 8, 2)] == ["original", *DOUBLING_BLOCKS]
+    np.testing.assert_allclose(axes[3, 2].images[0].get_array(), high_pass(rebuilt["resize-conv"])[2, 0].numpy())
+
+
+def test_high_pass_removes_constants_and_keeps_a_checkerboard():
+    assert high_pass(torch.full((1, 1, 8, 8), 0.3)).abs().max() < 1e-6
+    rows, columns = torch.meshgrid(torch.arange(8), torch.arange(8), indexing="ij")
+    pattern = ((-1.0) ** (rows + columns)).reshape(1, 1, 8, 8)
+    interior = high_pass(pattern)[..., 1:-1, 1:-1]
+    # the 3×3 mean of a checkerboard is ±1/9 of the centre's sign: 1 - 1/9 of the pattern remains
+    torch.testing.assert_close(interior, pattern[..., 1:-1, 1:-1] * (1 - 1 / 9))
