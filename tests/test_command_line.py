@@ -59,6 +59,25 @@ def test_bare_run_in_a_fresh_folder(tmp_path):
     assert written == ["images", "images/afterupsampling.png", MODULE.name]
 
 
+def test_import_is_light_and_the_bare_run_imports_only_what_it_uses(tmp_path):
+    """In a fresh interpreter: importing loads no plotting or data libraries; the bare run adds matplotlib only."""
+    heavy = ("matplotlib", "torchvision", "mlxtend", "pandas", "sklearn", "PIL")
+    script = f"""
+import sys
+import upsample_example
+print(sorted(name for name in {heavy!r} if name in sys.modules))
+upsample_example.main(["--no-show", "--output", {str(tmp_path / "f.png")!r}])
+print(sorted(name for name in {heavy!r} if name in sys.modules))
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=MODULE.parent, capture_output=True, text=True,
+                            timeout=300, env={k: v for k, v in os.environ.items() if k != "DISPLAY"})
+    assert result.returncode == 0, result.stderr
+    after_import, after_run = result.stdout.splitlines()[0], result.stdout.splitlines()[-1]
+    assert after_import == "[]"
+    assert "torchvision" not in after_run and "mlxtend" not in after_run and "pandas" not in after_run
+    assert list(tmp_path.iterdir()) == [tmp_path / "f.png"]
+
+
 def test_options_reach_the_model(tmp_path, capsys):
     status, out, _ = run(["--scale-factor", 1.5, "--mode", "bilinear", "--align-corners", "--batch-size", 4,
                           "--output", tmp_path / "f.png"], capsys)
