@@ -63,6 +63,7 @@ def test_autoencoder_table_is_what_the_command_measures(tmp_path, capsys):
     board = {name: values[-1] for name, values in fresh.items()}
     error = {name: values[0] for name, values in fresh.items() if len(values) == 2}
     assert board["transposed k3"] == max(board.values()) and board["transposed k3"] > 3 * board["(originals)"]
+    assert max(board["resize-conv"], board["transposed k4"]) < board["transposed k3"] / 2
     assert max(error["transposed k3"], error["transposed k4"]) < error["resize-conv"]
 
 
