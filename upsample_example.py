@@ -425,14 +425,22 @@ def _as_image(tensor: torch.Tensor, name: str) -> np.ndarray:
     return image.numpy()
 
 
+def figure_format(path: str | Path) -> str:
+    """The format matplotlib writes for ``path``'s ending ('png', 'pdf', ...), or a ValueError."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    supported = FigureCanvasBase.get_supported_filetypes()
+    fmt = Path(path).suffix.lstrip(".").lower()
+    if fmt not in supported:
+        endings = ", ".join("." + ending for ending in supported)
+        raise ValueError(f"cannot save {str(path)!r}: the file name must end in one of {endings}")
+    return fmt
+
+
 def save_figure(figure: Figure, path: str | Path) -> Path:
     """Write ``figure`` to ``path`` atomically: a temporary file beside it, then a rename."""
     path = Path(path)
-    fmt = path.suffix.lstrip(".").lower()
-    supported = figure.canvas.get_supported_filetypes()
-    if fmt not in supported:
-        endings = tuple("." + ending for ending in supported)
-        raise ValueError(f"cannot save {str(path)!r}: the file name must end in one of {endings}")
+    fmt = figure_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
@@ -889,7 +897,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: CUDA is not available on this machine; use --device cpu")
     if args.output:
-        _check_figure_format(args.output, parser)
+        try:
+            figure_format(args.output)  # refuse a wrong ending before any work is done
+        except ValueError as error:
+            parser.error(f"--output: {error}")
 
     try:
         model = build_model(args) if "before-after" in names else None
@@ -921,16 +932,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             plt.close(figure)
     return 0
-
-
-def _check_figure_format(path: Path, parser: argparse.ArgumentParser) -> None:
-    """Refuse an --output whose ending matplotlib cannot write, before any work is done."""
-    from matplotlib.backend_bases import FigureCanvasBase
-
-    supported = FigureCanvasBase.get_supported_filetypes()
-    if path.suffix.lstrip(".").lower() not in supported:
-        endings = ", ".join("." + ending for ending in supported)
-        parser.error(f"--output {str(path)!r}: the file name must end in one of {endings}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from upsample_example import (
     SIGNAL_LENGTH,
     SIGNAL_UPSAMPLED,
     UpsampleExample,
+    figure_format,
     high_pass,
     plot_autoencoder,
     plot_before_after,
@@ -60,6 +63,17 @@ def test_refuses_a_batch_and_names_its_shape():
 def test_refuses_what_is_not_a_tensor():
     with pytest.raises(TypeError, match=r"after must be a torch\.Tensor, got list"):
         plot_before_after(torch.rand(28, 28), [[0.0]])
+
+
+@pytest.mark.parametrize(("name", "expected"), [("a.png", "png"), ("b.PDF", "pdf"), ("deep/c.svg", "svg")])
+def test_figure_format_from_the_file_ending(name, expected):
+    assert figure_format(name) == expected
+
+
+@pytest.mark.parametrize("name", ["figure.xyz", "figure", "figure.png.bak"])
+def test_unknown_endings_are_refused_with_the_allowed_ones(name):
+    with pytest.raises(ValueError, match=rf"'{re.escape(name)}'.*\.png.*\.svg"):
+        figure_format(name)
 
 
 def test_never_shows_by_itself(monkeypatch):
