@@ -728,22 +728,35 @@ def plot_network(digit: torch.Tensor, seed: int = DEFAULT_SEED) -> np.ndarray:
     return axes
 
 
-def plot_autoencoder(originals: torch.Tensor, reconstructions: dict[str, torch.Tensor]) -> np.ndarray:
-    """Originals and each decoder's reconstructions, above their high-pass views. Returns the Axes."""
+def plot_autoencoder(originals: torch.Tensor, reconstructions: dict[str, torch.Tensor], shown: int = 8) -> np.ndarray:
+    """Originals and each decoder's reconstructions, above their high-pass views. Returns the Axes.
+
+    The first ``shown`` digits get a column each. A last column averages each decoder's error
+    (reconstruction minus original) over all the digits: what a decoder does at the same place in
+    every output adds up there, while the digits' own strokes, different every time, cancel.
+    """
     import matplotlib.pyplot as plt
 
     rows = {"original": originals, **reconstructions}
-    count = originals.shape[0]
-    figure, axes = plt.subplots(2 * len(rows), count, figsize=(1.3 * count, 1.45 * 2 * len(rows)), dpi=FIGURE_DPI,
-                                layout="constrained", squeeze=False)
-    limit = max(high_pass(images).abs().amax().item() for images in rows.values())
+    shown = min(shown, originals.shape[0])
+    figure, axes = plt.subplots(2 * len(rows), shown + 1, figsize=(1.3 * (shown + 1), 1.45 * 2 * len(rows)),
+                                dpi=FIGURE_DPI, layout="constrained", squeeze=False)
+    details = {label: high_pass(images[:shown]) for label, images in rows.items()}
+    limit = max(detail.abs().amax().item() for detail in details.values())
     for row, (label, images) in enumerate(rows.items()):
-        details = high_pass(images)
-        for column in range(count):
+        for column in range(shown):
             axes[2 * row, column].imshow(images[column, 0].numpy(), cmap="gray", vmin=0, vmax=1)
-            axes[2 * row + 1, column].imshow(details[column, 0].numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+            axes[2 * row + 1, column].imshow(details[label][column, 0].numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
         axes[2 * row, 0].set_ylabel(label, fontsize=9)
         axes[2 * row + 1, 0].set_ylabel("high-pass", fontsize=9)
+        axes[2 * row + 1, shown].set_axis_off()
+        if label == "original":
+            axes[2 * row, shown].set_axis_off()
+            continue
+        mean_error = (images - originals).mean(dim=0)[0]  # (28, 28)
+        scale = mean_error.abs().amax().item()
+        axes[2 * row, shown].imshow(mean_error.numpy(), cmap="RdBu_r", vmin=-scale, vmax=scale)
+        axes[2 * row, shown].set_title(f"mean error, all {originals.shape[0]}", fontsize=8)
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -873,13 +886,13 @@ def draw_autoencoder(args: argparse.Namespace, dataset: Dataset, report: Callabl
         with torch.no_grad():
             rebuilt = model(held_out.to(args.device)).cpu()
         results.append((kind, nn.functional.mse_loss(rebuilt, held_out).item(), checkerboard(high_pass(rebuilt))))
-        reconstructions[kind] = rebuilt[:8]
+        reconstructions[kind] = rebuilt
     report(f"on {len(held_out)} held-out digits:")
     report(f"{'decoder':<15} {'error (MSE)':>12} {'checkerboard':>13}")
     report(f"{'(originals)':<15} {'':>12} {checkerboard(high_pass(held_out)):>13.3f}")
     for kind, error, board in results:
         report(f"{kind:<15} {error:>12.4f} {board:>13.3f}")
-    return plot_autoencoder(held_out[:8], reconstructions)[0, 0].figure
+    return plot_autoencoder(held_out, reconstructions)[0, 0].figure
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -177,13 +177,17 @@ def test_network_figure_shows_tap_counts_and_random_outputs():
     assert "checkerboard 0.00" in axes[1, 0].get_title() and "checkerboard 1.00" in axes[1, 1].get_title()
 
 
-def test_autoencoder_figure_rows_and_high_pass():
-    originals = torch.rand(4, 1, 28, 28)
-    rebuilt = {kind: torch.rand(4, 1, 28, 28) for kind in DOUBLING_BLOCKS}
-    axes = plot_autoencoder(originals, rebuilt)
-    assert axes.shape == (8, 4)
+def test_autoencoder_figure_rows_high_pass_and_mean_error():
+    originals = torch.rand(12, 1, 28, 28)
+    rebuilt = {kind: torch.rand(12, 1, 28, 28) for kind in DOUBLING_BLOCKS}
+    axes = plot_autoencoder(originals, rebuilt, shown=4)
+    assert axes.shape == (8, 5)  # 4 digits and the mean error; per row: images, then their high-pass views
     assert [axes[row, 0].get_ylabel() for row in range(0, 8, 2)] == ["original", *DOUBLING_BLOCKS]
     np.testing.assert_allclose(axes[3, 2].images[0].get_array(), high_pass(rebuilt["resize-conv"])[2, 0].numpy())
+    for row, kind in zip((2, 4, 6), DOUBLING_BLOCKS, strict=True):  # the mean error over all 12 digits
+        expected = (rebuilt[kind] - originals).mean(dim=0)[0].numpy()
+        np.testing.assert_allclose(axes[row, 4].images[0].get_array(), expected, rtol=1e-6)
+    assert not axes[0, 4].axison and not axes[1, 4].axison  # no error for the originals
 
 
 def test_high_pass_removes_constants_and_keeps_a_checkerboard():
