@@ -5,14 +5,18 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
+import os
 import socket
 import struct
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
 MNIST_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 
@@ -97,3 +101,27 @@ def silent_server(monkeypatch):
     monkeypatch.setattr(datasets.MNIST, "mirrors", [f"http://127.0.0.1:{port}/"])
     yield listener
     listener.close()
+
+
+def headless_environment() -> dict[str, str]:
+    """This process's environment without a screen: figures go to files, never to windows."""
+    return {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "MPLBACKEND", "WAYLAND_DISPLAY")}
+
+
+@pytest.fixture(scope="session")
+def every_figure(tmp_path_factory) -> tuple[Path, dict[str, list[str]]]:
+    """`python lessons/run_all.py` once for the whole suite (the one run that trains the decoders).
+
+    Returns the folder it drew into, and the lines each script printed, keyed by the script's path.
+    """
+    images = tmp_path_factory.mktemp("images")
+    result = subprocess.run([sys.executable, "lessons/run_all.py", "--images", str(images)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600, env=headless_environment())
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    printed: dict[str, list[str]] = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("== "):
+            script = printed.setdefault(line[3:], [])
+        else:
+            script.append(line)
+    return images, printed

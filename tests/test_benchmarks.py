@@ -79,3 +79,14 @@ def test_startup_measure_names_a_failing_command(tmp_path):
     bench = load("bench_startup")
     with pytest.raises(RuntimeError, match="exited 3"):
         bench.measure([sys.executable, "-c", "raise SystemExit(3)"], tmp_path, {})
+
+
+@pytest.mark.parametrize(("side", "kernel"), [(56, "upsample_nearest2d_channels_last"), (64, "upsample_nearest2d_channels_last"),
+                                              (65, "compute_indices_weights_nearest")], ids=["56", "64", "65"])
+def test_the_kernel_rule_the_readme_explains(side, kernel):
+    """torch names the kernel it dispatched to when it lacks a dtype: out_H + out_W <= 128 takes the channels_last one."""
+    import torch
+    import torch.nn.functional as F
+
+    with pytest.raises(RuntimeError, match=f'"{kernel}" not implemented'):
+        F.interpolate(torch.zeros(1, 1, 28, 28, dtype=torch.int32), size=(side, side), mode="nearest")

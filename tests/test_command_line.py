@@ -13,7 +13,7 @@ import matplotlib
 import pytest
 
 import upsample_example
-from upsample_example import FIGURE_DPI, FIGURE_SIZE, FIGURES, main
+from upsample_example import FIGURE_DPI, FIGURE_SIZE, main
 
 MODULE = Path(upsample_example.__file__)
 EXPECTED_PIXELS = (round(FIGURE_SIZE[0] * FIGURE_DPI), round(FIGURE_SIZE[1] * FIGURE_DPI))
@@ -94,51 +94,6 @@ def test_same_seed_same_figure(tmp_path, capsys):
     assert paths[0].read_bytes() == paths[1].read_bytes() != paths[2].read_bytes()
 
 
-def test_every_figure_in_a_fresh_folder(tmp_path):
-    """`--figure all` redraws every figure into images/ beside the module, and writes nothing else."""
-    shutil.copy(MODULE, tmp_path / MODULE.name)
-    result = subprocess.run([sys.executable, MODULE.name, "--figure", "all", "--epochs", "1"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300, env={k: v for k, v in os.environ.items() if k != "DISPLAY"})
-    assert result.returncode == 0 and result.stderr == "", result.stderr
-    written = sorted(path.name for path in (tmp_path / "images").iterdir())
-    assert written == sorted(FIGURES.values())
-    assert png_size(tmp_path / "images" / "afterupsampling.png") == EXPECTED_PIXELS
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["images", MODULE.name]
-
-
-@pytest.mark.parametrize("figure", ["modes", "temporal", "volumetric", "network"])
-def test_each_figure_to_its_own_output(tmp_path, capsys, figure):
-    output = tmp_path / f"{figure}.png"
-    status, out, _ = run(["--figure", figure, "--output", output], capsys)
-    assert status == 0 and f"wrote {output}" in out
-    assert png_size(output)[0] > 0
-    assert ("data:" in out) == (figure != "temporal")  # the sine needs no digits
-
-
-def test_network_figure_reports_the_checkerboard_at_initialisation(tmp_path, capsys):
-    status, out, _ = run(["--figure", "network", "--output", tmp_path / "network.png"], capsys)
-    assert status == 0 and png_size(tmp_path / "network.png")[0] > 0
-    rows = {line.split()[0] + " " + line.split()[1]: line for line in out.splitlines() if line.startswith(("resize", "transposed"))}
-    assert rows["resize-conv 0.000"].count("0.000") == 4  # mean and spread, on both inputs: no checkerboard
-    assert rows["transposed k3"].split()[2] == "1.000" and rows["transposed k4"].split()[2] == "1.000"
-
-
-def test_autoencoder_prints_one_progress_line_per_epoch_and_the_held_out_numbers(tmp_path, capsys):
-    status, out, _ = run(["--figure", "autoencoder", "--epochs", 2, "--output", tmp_path / "ae.png"], capsys)
-    assert status == 0 and png_size(tmp_path / "ae.png")[0] > 0
-    lines = out.splitlines()
-    assert [line.strip()[:10] for line in lines if "epoch" in line and "loss" in line] == ["epoch 1/2:", "epoch 2/2:"] * 3
-    table = lines[lines.index("on 1000 held-out digits:") + 2:]
-    assert [line.split()[0] for line in table[:4]] == ["(originals)", "resize-conv", "transposed", "transposed"]
-    errors = [float(line.split()[-2]) for line in table[1:4]]
-    assert all(0 < error < 0.05 for error in errors)
-
-
-def test_epochs_with_another_figure_is_refused(capsys):
-    status, _, err = run(["--figure", "network", "--epochs", 3], capsys)
-    assert status == 2 and "--epochs" in err and "--figure autoencoder" in err
-
-
 def test_output_folder_is_created(tmp_path, capsys):
     output = tmp_path / "new" / "deeper" / "figure.png"
     status, out, _ = run(["--output", output], capsys)
@@ -155,20 +110,17 @@ MISTAKES = {
     "size and scale factor": (["--size", "9", "9", "--scale-factor", "2"], ["--scale-factor", "--size"]),
     "zero batch": (["--batch-size", "0"], ["--batch-size", "'0'"]),
     "unknown data": (["--data", "web"], ["--data", "'web'", "'sample'"]),
-    "align corners with nearest": (["--align-corners"], ["align_corners", "'nearest'"]),
+    "align corners with nearest": (["--align-corners"], ["--align-corners", "--mode nearest", "bilinear"]),
     "misspelt option": (["--scale_factor", "2"], ["unrecognized", "--scale_factor"]),
     "unknown figure format": (["--output", "figure.xyz"], ["figure.xyz", ".png"]),
     "seed not a number": (["--seed", "abc"], ["--seed", "'abc'"]),
-    "unknown figure": (["--figure", "pixels"], ["--figure", "'pixels'", "'modes'"]),
-    "mode with another figure": (["--figure", "modes", "--mode", "area"], ["--mode", "--figure modes"]),
-    "size with another figure": (["--figure", "temporal", "--size", "9", "9"], ["--size", "--figure temporal"]),
-    "all with one output": (["--figure", "all", "--output", "x.png"], ["--figure all", "--output"]),
+    "a lesson's option": (["--figure", "modes"], ["unrecognized", "--figure"]),
 }
 
 
 @pytest.mark.parametrize(("argv", "words"), MISTAKES.values(), ids=MISTAKES.keys())
 def test_user_mistakes_exit_2_with_one_line(tmp_path, capsys, argv, words):
-    if "--output" not in argv and "all" not in argv:
+    if "--output" not in argv:
         argv = [*argv, "--output", str(tmp_path / "unused.png")]
     status, _, err = run(argv, capsys)
     assert status == 2
@@ -252,4 +204,5 @@ def test_help_lists_every_option_with_its_default(capsys):
     for option in ("--size", "--scale-factor", "--mode", "--align-corners", "--data", "--root", "--download",
                    "--batch-size", "--seed", "--device", "--output", "--no-show"):
         assert option in out
-    assert "default: 10" in out and "afterupsampling.png" in out
+    assert "(default: 10)" in out and "(default: (56, 56))" in out and "(default: nearest)" in out
+    assert "afterupsampling.png)" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from reference import linear_matrix
 from torch import nn
 
 from upsample_example import UpsampleExample
@@ -124,3 +125,42 @@ def test_wrong_inputs_are_refused_with_a_clear_message(kwargs, value, error, wor
         UpsampleExample(**kwargs)(value)
     for word in words:
         assert word in str(raised.value)
+
+
+# -- backward -------------------------------------------------------------------------------------------------------
+def test_gradient_of_nearest_is_2x2_sum_pooling():
+    x = torch.rand(2, 3, 5, 7, dtype=torch.float64, requires_grad=True)
+    upstream = torch.rand(2, 3, 10, 14, dtype=torch.float64)
+    UpsampleExample(scale_factor=2)(x).backward(upstream)
+    summed = upstream.numpy().reshape(2, 3, 5, 2, 7, 2).sum(axis=(3, 5))  # each 2×2 block of the gradient, summed
+    np.testing.assert_allclose(x.grad.numpy(), summed, atol=1e-12)
+
+
+@pytest.mark.parametrize("align_corners", [False, True], ids=["centres", "corners"])
+def test_bilinear_backward_is_the_adjoint_of_forward(align_corners):
+    """<U x, y> = <x, U^T y>, with U^T y what autograd computes, for random x and y in float64."""
+    up = UpsampleExample(size=(11, 13), mode="bilinear", align_corners=align_corners)
+    for seed in range(3):
+        generator = torch.Generator().manual_seed(seed)
+        x = torch.rand(1, 2, 5, 6, dtype=torch.float64, generator=generator, requires_grad=True)
+        y = torch.rand(1, 2, 11, 13, dtype=torch.float64, generator=generator)
+        (transposed,) = torch.autograd.grad(up(x), x, grad_outputs=y)
+        assert (up(x) * y).sum().item() == pytest.approx((x * transposed).sum().item(), rel=1e-12)
+
+
+def test_bilinear_gradient_is_the_transpose_of_its_matrix_built_column_by_column():
+    up = UpsampleExample(size=(7, 9), mode="bilinear")
+    n_in = 4 * 5
+    columns = []
+    for index in range(n_in):  # column i of U: the upsampled unit image e_i
+        unit = torch.zeros(n_in, dtype=torch.float64)
+        unit[index] = 1
+        columns.append(up(unit.reshape(1, 1, 4, 5)).flatten())
+    matrix = torch.stack(columns, dim=1)  # (63, 20)
+    x = torch.rand(1, 1, 4, 5, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(1, 1, 7, 9, dtype=torch.float64)
+    up(x).backward(y)
+    np.testing.assert_allclose(x.grad.flatten().numpy(), (matrix.T @ y.flatten()).numpy(), atol=1e-12)
+    # and the matrix is the separable one from the NumPy reference
+    reference = np.kron(linear_matrix(4, 7), linear_matrix(5, 9))
+    np.testing.assert_allclose(matrix.numpy(), reference, atol=1e-12)

@@ -1,15 +1,97 @@
-"""The pitfalls the README shows, each pinned: align_corners, fractional factors, overshoot, F.interpolate, dtypes."""
+"""The modes lesson (lessons/plot_modes.py) and every pitfall the README states, each pinned against torch itself
+or an independent reference: shifts, ties, area, align_corners, fractional factors, overshoot, layer and function, dtypes."""
 
 from __future__ import annotations
 
+import inspect
+from fractions import Fraction
+
+import matplotlib
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from reference import cubic_matrix, linear_matrix, upsample
+from PIL import Image
+from plot_modes import MODE_VARIANTS, compare_modes, exact_ties, main, mean_shift, plot_modes, source_indices
+from reference import cubic_matrix, is_tie, linear_matrix, nearest_exact_index, nearest_index, upsample
 from torch import nn
 
-from upsample_example import MODES, UpsampleExample, compare_modes
+from upsample_example import MODES, MnistSample, UpsampleExample
+
+matplotlib.use("Agg")
+
+
+# -- which pixel the nearest modes copy, and where that moves the image ------------------------------------------
+def shift_from_formula(n_in: int, n_out: int, index) -> Fraction:
+    """The mean of (output centre − source index) in exact rational arithmetic, from an integer index formula."""
+    return sum(Fraction(2 * d + 1, 2) * Fraction(n_in, n_out) - Fraction(1, 2) - index(d, n_in, n_out)
+               for d in range(n_out)) / n_out
+
+
+def test_at_28_to_42_nearest_moves_the_image_a_sixth_of_a_pixel_right_and_nearest_exact_a_sixth_left():
+    assert mean_shift(28, 42, "nearest") == pytest.approx(1 / 6) == float(shift_from_formula(28, 42, nearest_index))
+    assert mean_shift(28, 42, "nearest-exact") == pytest.approx(-1 / 6) == float(shift_from_formula(28, 42, nearest_exact_index))
+
+
+@pytest.mark.parametrize(("n_in", "n_out"), [(28, 56), (28, 84), (7, 35)], ids=["2x", "3x", "5x"])
+def test_at_integer_factors_nothing_moves(n_in, n_out):
+    assert mean_shift(n_in, n_out, "nearest") == pytest.approx(0, abs=1e-12)
+    assert mean_shift(n_in, n_out, "nearest-exact") == pytest.approx(0, abs=1e-12)
+
+
+def test_nearest_moves_content_right_by_less_than_half_an_output_pixel_when_enlarging():
+    """With n_in/n_out = p/q in lowest terms, the mean shift is (p − 1)/(2p) output pixels: 0 ≤ it < ½."""
+    for n_in in range(1, 29):
+        for n_out in range(n_in, 3 * n_in + 1):
+            if any(is_tie(d, n_in, n_out, "nearest") for d in range(n_out)) and source_indices(n_in, n_out, "nearest") != [
+                    nearest_index(d, n_in, n_out) for d in range(n_out)]:
+                continue  # float rounding took another pixel at a tie: the formula is not torch's here
+            p = Fraction(n_in, n_out).numerator
+            in_output_pixels = mean_shift(n_in, n_out, "nearest") * n_out / n_in
+            assert in_output_pixels == pytest.approx((p - 1) / (2 * p), abs=1e-9), (n_in, n_out)
+            assert 0 <= in_output_pixels < 0.5
+
+
+def test_at_28_to_42_a_third_of_the_outputs_are_ties_and_torch_takes_the_pixel_after_the_border_at_each():
+    ties = exact_ties(28, 42)
+    assert ties == [d for d in range(42) if is_tie(d, 28, 42, "nearest-exact")] and len(ties) == 14
+    copied = source_indices(28, 42, "nearest-exact")
+    assert all(copied[d] == (2 * d + 1) * 28 // 84 for d in ties)  # the centre (d + ½)·2/3 is whole: that pixel
+
+
+def test_lesson_prints_the_numbers_the_readme_quotes(tmp_path, capsys):
+    assert main(["--images", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "nearest        28→42 copies input pixels [0, 0, 1, 2, 2, 3, 4, 4, 5]" in out
+    assert "nearest-exact  28→42 copies input pixels [0, 1, 1, 2, 3, 3, 4, 5, 5]" in out
+    assert "14 of 42" in out and "28→42, in input pixels (+ is right/down): nearest 1/6, nearest-exact -1/6" in out
+    assert "bicubic: range [-0.105, 1.105]" in out
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["modes.png"]
+
+
+def test_modes_figure_shows_each_mode_and_its_difference_from_nearest():
+    digit = torch.rand(28, 28)
+    figure = plot_modes(digit)
+    images = [ax for ax in figure.axes if ax.images]
+    assert len(images) == 2 * (2 * len(MODE_VARIANTS) - 1)  # per size: every variant, and every difference but nearest's
+    titles = [ax.get_title() for ax in images]
+    for size in (56, 42):
+        upsampled = compare_modes(digit, size)
+        for label, image in upsampled.items():
+            (top,) = [ax for ax in images if ax.get_title() == f"{label}\n{size}×{size}, range [{image.min():.2f}, {image.max():.2f}]"]
+            np.testing.assert_allclose(top.images[0].get_array(), image.clamp(0, 1).numpy())
+    assert titles.count("nearest − nearest") == 0 and titles.count("bicubic − nearest") == 2
+    assert sum(ax.get_ylabel() == "difference" for ax in figure.axes) == 2  # one labelled colour bar per difference row
+    matplotlib.pyplot.close(figure)
+
+
+# -- area --------------------------------------------------------------------------------------------------------
+def test_area_is_an_unweighted_mean_of_every_input_pixel_an_output_touches():
+    """At 3→5, output 1 covers [0.6, 1.2) of the input: ⅔ of pixel 0, ⅓ of pixel 1, yet it weighs them ½ and ½."""
+    x = torch.tensor([0.0, 1.0, 2.0]).reshape(1, 1, 3)
+    out = UpsampleExample(size=5, mode="area")(x)[0, 0]
+    assert out[1].item() == pytest.approx(0.5)  # not ⅔·0 + ⅓·1
+    torch.testing.assert_close(out, F.adaptive_avg_pool1d(x, 5)[0, 0])
 
 
 # -- align_corners ------------------------------------------------------------------------------------------------
@@ -77,8 +159,6 @@ def test_bicubic_overshoots_a_step_while_nearest_and_bilinear_stay_within_it():
 
 
 def test_bicubic_overshoots_on_a_real_digit_so_the_figure_clamps_it():
-    from upsample_example import MnistSample
-
     digit, _ = MnistSample()[0]
     upsampled = compare_modes(digit[0], 56)
     assert upsampled["bicubic"].min() < 0 and upsampled["bicubic"].max() > 1
@@ -95,17 +175,9 @@ def test_at_2x_nearest_nearest_exact_and_area_agree_and_at_1_5x_they_part():
     assert not torch.allclose(grown["area"], grown["nearest"])
 
 
-def test_doubling_the_depth_blends_a_quarter_and_three_quarters():
-    """The volumetric figure's trilinear slice 2 sits at depth 0.75: 0.25 of slice 0 and 0.75 of slice 1."""
-    np.testing.assert_allclose(linear_matrix(4, 8)[2], [0.25, 0.75, 0, 0])
-    volume = torch.rand(1, 1, 4, 3, 3, dtype=torch.float64)
-    depth_only = UpsampleExample(size=(8, 3, 3), mode="trilinear")(volume)[0, 0]
-    torch.testing.assert_close(depth_only[2], 0.25 * volume[0, 0, 0] + 0.75 * volume[0, 0, 1])
-
-
 # -- layer and function --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", list(MODES))
-def test_nn_upsample_and_f_interpolate_are_the_same_operation(mode):
+def test_nn_upsample_and_f_interpolate_agree_on_the_layers_modes(mode):
     rank = MODES[mode] or 2
     x = torch.rand((2, 3) + (5,) * rank)
     layer = nn.Upsample(scale_factor=2, mode=mode)
@@ -113,13 +185,47 @@ def test_nn_upsample_and_f_interpolate_are_the_same_operation(mode):
     assert torch.equal(UpsampleExample(scale_factor=2, mode=mode)(x), F.interpolate(x, scale_factor=2, mode=mode))
 
 
+def test_the_function_has_options_the_layer_lacks():
+    assert "antialias" in inspect.signature(F.interpolate).parameters
+    assert "antialias" not in inspect.signature(nn.Upsample).parameters
+
+
+# -- Pillow --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [14, 20])
+def test_pillow_bilinear_antialiases_when_shrinking(size):
+    """Enlarging, Pillow's BILINEAR is torch's (test_modes.py); shrinking, it is torch's with antialias=True."""
+    image = np.random.default_rng(size).random((28, 28), dtype=np.float32)
+    pillow = np.asarray(Image.fromarray(image, mode="F").resize((size, size), Image.BILINEAR))
+    batch = torch.from_numpy(image)[None, None]
+    plain = UpsampleExample(size=(size, size), mode="bilinear")(batch)[0, 0].numpy()
+    antialiased = F.interpolate(batch, size=(size, size), mode="bilinear", antialias=True)[0, 0].numpy()
+    assert np.abs(pillow - plain).max() > 0.1
+    np.testing.assert_allclose(pillow, antialiased, atol=1e-5)
+
+
 # -- dtypes --------------------------------------------------------------------------------------------------------
+def test_uint8_works_for_exactly_these_modes_and_ranks():
+    works = set()
+    for mode, dims in MODES.items():
+        for rank in (1, 2, 3) if dims is None else (dims,):
+            try:
+                F.interpolate(torch.zeros((1, 1) + (4,) * rank, dtype=torch.uint8), scale_factor=2, mode=mode)
+                works.add((mode, rank))
+            except NotImplementedError:
+                pass
+    expected = {("nearest", 1), ("nearest", 2), ("nearest", 3), ("nearest-exact", 1), ("nearest-exact", 2),
+                ("nearest-exact", 3), ("bilinear", 2), ("bicubic", 2)}
+    assert works == expected
+
+
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
-def test_uint8_nearest_is_exactly_the_float_result(mode):
-    pixels = torch.randint(0, 256, (4, 1, 28, 28), dtype=torch.uint8)
-    as_bytes = UpsampleExample(size=(42, 42), mode=mode)(pixels)
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_uint8_nearest_is_exactly_the_float_result(mode, rank):
+    pixels = torch.randint(0, 256, (2, 1) + (6,) * rank, dtype=torch.uint8)
+    model = UpsampleExample(size=(9,) * rank, mode=mode)
+    as_bytes = model(pixels)
     assert as_bytes.dtype == torch.uint8
-    assert torch.equal(as_bytes, UpsampleExample(size=(42, 42), mode=mode)(pixels.float()).to(torch.uint8))
+    assert torch.equal(as_bytes, model(pixels.float()).to(torch.uint8))
 
 
 def test_uint8_bilinear_is_the_float_result_rounded():

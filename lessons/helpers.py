@@ -1,0 +1,116 @@
+"""What several lessons share: where figures go, a lesson's command line, digits, and the doubling blocks.
+
+A lesson imports this module first; it puts the repository root on ``sys.path``, so that
+``upsample_example`` imports whether a lesson runs as a script from anywhere or opens as a notebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from upsample_example import DEFAULT_SEED, IMAGES, MnistSample, UpsampleExample, save_figure  # noqa: E402
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# The three ways a decoder can double a feature map, compared in the network lessons.
+DOUBLING_BLOCKS = ("resize-conv", "transposed k3", "transposed k4")
+
+
+def lesson_parser(docstring: str) -> argparse.ArgumentParser:
+    """A lesson's command line: its docstring's first line as the description, and where figures go."""
+    parser = argparse.ArgumentParser(description=docstring.strip().splitlines()[0])
+    parser.add_argument("--images", type=Path, default=IMAGES, metavar="FOLDER",
+                        help="where to write the figures (default: %(default)s)")
+    return parser
+
+
+def write(figure: Figure, folder: Path, name: str) -> Path:
+    """Save ``figure`` as ``folder/name`` (atomically, folders created) and close it; return the path."""
+    import matplotlib.pyplot as plt
+
+    try:
+        return save_figure(figure, Path(folder) / name)
+    finally:
+        plt.close(figure)
+
+
+def sample_digits(count: int, seed: int = DEFAULT_SEED) -> torch.Tensor:
+    """``count`` digits of the offline sample, shuffled with ``seed``: (count, 1, 28, 28) in [0, 1]."""
+    sample = MnistSample()
+    order = torch.randperm(len(sample), generator=torch.Generator().manual_seed(seed))[:count]
+    return torch.stack([sample[int(index)][0] for index in order])
+
+
+def split_digits(train: int = 4000, held_out: int = 1000,
+                 seed: int = DEFAULT_SEED) -> tuple[torch.Tensor, torch.Tensor]:
+    """Disjoint training and held-out digits of the offline sample, (N, 1, 28, 28) each.
+
+    The sample is sorted by class, so the split shuffles first (with ``seed``): both parts hold every class.
+    """
+    digits = sample_digits(train + held_out, seed)
+    if len(digits) < train + held_out:
+        raise ValueError(f"the sample has {len(digits)} digits, fewer than {train} + {held_out}")
+    return digits[:train], digits[train:]
+
+
+def hide_ticks(axes) -> None:
+    """No ticks on any of ``axes``: the pictures are images, their pixel numbers do not matter here."""
+    for ax in getattr(axes, "flat", axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+
+# ---------------------------------------------------------------------------
+# Doubling a feature map inside a network
+# ---------------------------------------------------------------------------
+def doubling_block(kind: str, channels_in: int, channels_out: int, mode: str = "nearest") -> nn.Module:
+    """A block that doubles height and width: (N, C_in, H, W) -> (N, C_out, 2H, 2W).
+
+    'resize-conv': UpsampleExample(scale_factor=2, mode), then a 3×3 convolution;
+    'transposed k3': ConvTranspose2d(kernel_size=3, stride=2, padding=1, output_padding=1);
+    'transposed k4': ConvTranspose2d(kernel_size=4, stride=2, padding=1), whose kernel size the stride divides.
+    """
+    if kind == "resize-conv":
+        return nn.Sequential(UpsampleExample(scale_factor=2, mode=mode),
+                             nn.Conv2d(channels_in, channels_out, kernel_size=3, padding=1))
+    if kind == "transposed k3":
+        return nn.ConvTranspose2d(channels_in, channels_out, kernel_size=3, stride=2, padding=1, output_padding=1)
+    if kind == "transposed k4":
+        return nn.ConvTranspose2d(channels_in, channels_out, kernel_size=4, stride=2, padding=1)
+    raise ValueError(f"kind must be one of {DOUBLING_BLOCKS}, got {kind!r}")
+
+
+def checkerboard(output: torch.Tensor) -> float:
+    """The share of an output's spread that repeats every 2 pixels: 0 for none, 1 for all of it.
+
+    Inside a 1-pixel border, the pixels fall into four classes by (row mod 2, column mod 2). For each
+    channel: the spread (standard deviation) of the four class means over the spread of all pixels;
+    averaged over channels. A constant output scores 0. Only the class *means* count: a pattern that
+    changes how much a class varies, but not its mean, scores 0.
+    """
+    interior = output.detach().double()[..., 1:-1, 1:-1]  # (N, C, H - 2, W - 2); H - 2 stays even
+    channels, count, height, width = interior.shape[1], interior.shape[0], *interior.shape[-2:]
+    # (C, N, H', 2, W', 2): the class of a pixel is its (row parity, column parity).
+    interior = interior.transpose(0, 1).reshape(channels, count, height // 2, 2, width // 2, 2)
+    class_means = interior.mean(dim=(1, 2, 4)).reshape(channels, 4)
+    spread = interior.reshape(channels, -1).std(dim=1, correction=0)
+    periodic = class_means.std(dim=1, correction=0)
+    flat = spread <= 1e-9 * interior.abs().amax().clamp(min=1e-30)  # constant up to rounding
+    return torch.where(flat, 0.0, periodic / spread.clamp(min=1e-30)).mean().item()
+
+
+def high_pass(images: torch.Tensor) -> torch.Tensor:
+    """Each image minus its 3×3 local mean: smooth content cancels, pixel-scale patterns remain."""
+    local_mean = nn.functional.avg_pool2d(images, 3, stride=1, padding=1, count_include_pad=False)
+    return images - local_mean

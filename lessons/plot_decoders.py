@@ -1,0 +1,156 @@
+"""Trained decoders: a tiny autoencoder per doubling block, the same budget, measured on held-out digits.
+
+Run it from the repository root (it writes images/decoders.png and prints one line per epoch, then the
+table the README shows):
+
+    python lessons/plot_decoders.py
+
+Two strided convolutions encode a digit down to 32×7×7; two doubling blocks of one kind decode it back to
+28×28. Everything else is equal: seed, digits, batch order and budget.
+"""
+
+# %%
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import torch
+from helpers import (
+    DOUBLING_BLOCKS,
+    checkerboard,
+    doubling_block,
+    hide_ticks,
+    high_pass,
+    lesson_parser,
+    split_digits,
+    write,
+)
+from matplotlib.figure import Figure
+from torch import nn
+
+from upsample_example import DEFAULT_SEED
+
+EPOCHS, BATCH_SIZE, LEARNING_RATE = 6, 64, 3e-3
+TRAIN_DIGITS, HELD_OUT_DIGITS = 4000, 1000  # of the 5,000-digit sample
+THREADS = 1  # one thread: the same sums in the same order on every machine, so the figure redraws identically
+
+
+# %%
+class Autoencoder(nn.Module):
+    """Strided convolutions down to 7×7, then two doubling blocks of one kind back to 28×28."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1), nn.ReLU(),  # (N, 16, 14, 14)
+            nn.Conv2d(16, 32, kernel_size=3, stride=2, padding=1), nn.ReLU(),  # (N, 32, 7, 7)
+        )
+        self.decoder = nn.Sequential(
+            doubling_block(kind, 32, 16), nn.ReLU(),  # (N, 16, 14, 14)
+            doubling_block(kind, 16, 1), nn.Sigmoid(),  # (N, 1, 28, 28), in [0, 1] like the digits
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+def train_autoencoder(kind: str, digits: torch.Tensor, epochs: int = EPOCHS, seed: int = DEFAULT_SEED,
+                      on_epoch: Callable[[int, float], None] | None = None) -> Autoencoder:
+    """Train an Autoencoder with ``kind`` of doubling block on ``digits``: Adam, mean squared error.
+
+    The same seed gives every kind the same initial encoder and the same order of batches.
+    ``on_epoch(epoch, loss)`` is called after each epoch with the mean training loss.
+    """
+    torch.manual_seed(seed)
+    model = Autoencoder(kind)
+    optimiser = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    order = torch.Generator().manual_seed(seed)
+    for epoch in range(1, epochs + 1):
+        total = 0.0
+        for batch in torch.randperm(len(digits), generator=order).split(BATCH_SIZE):
+            images = digits[batch]
+            loss = nn.functional.mse_loss(model(images), images)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            total += loss.item() * len(batch)
+        if on_epoch is not None:
+            on_epoch(epoch, total / len(digits))
+    return model.eval()
+
+
+# %%
+def plot_decoders(originals: torch.Tensor, reconstructions: dict[str, torch.Tensor], shown: int = 8) -> Figure:
+    """Left: the first ``shown`` originals and each decoder's reconstructions, each row above its high-pass view.
+    Right: each decoder's error (reconstruction − original) averaged over all the digits.
+
+    What a decoder does at the same place in every output adds up in the average, while the digits' own
+    strokes, different every time, cancel. Panels of one kind share one colour scale.
+    """
+    import matplotlib.pyplot as plt
+
+    rows = {"original": originals, **reconstructions}
+    shown = min(shown, len(originals))
+    figure = plt.figure(figsize=(1.25 * shown + 3.6, 1.3 * 2 * len(rows) + 0.6), layout="constrained")
+    left, right = figure.subfigures(1, 2, width_ratios=[shown, 2.4])
+    axes = left.subplots(2 * len(rows), shown, squeeze=False)
+    details = {label: high_pass(images[:shown]) for label, images in rows.items()}
+    limit = max(detail.abs().max().item() for detail in details.values())
+    for row, (label, images) in enumerate(rows.items()):
+        for column in range(shown):
+            grey = axes[2 * row, column].imshow(images[column, 0].numpy(), cmap="gray", vmin=0, vmax=1)
+            detail = axes[2 * row + 1, column].imshow(details[label][column, 0].numpy(), cmap="RdBu_r",
+                                                      vmin=-limit, vmax=limit)
+        axes[2 * row, 0].set_ylabel(label, fontsize=9)
+        axes[2 * row + 1, 0].set_ylabel("high-pass", fontsize=9)
+    hide_ticks(axes)
+    left.colorbar(grey, ax=axes, shrink=0.5, label="grey level (rows of digits)")
+    left.colorbar(detail, ax=axes, shrink=0.5, label="pixel − 3×3 mean (high-pass rows)")
+    left.suptitle(f"{shown} held-out digits, and their reconstructions", fontsize=10)
+
+    errors = {kind: (images - originals).mean(dim=0)[0] for kind, images in reconstructions.items()}  # (28, 28)
+    scale = max(error.abs().max().item() for error in errors.values())
+    error_axes = right.subplots(len(errors), 1, squeeze=False)[:, 0]
+    for ax, (kind, error) in zip(error_axes, errors.items(), strict=True):
+        mean_error = ax.imshow(error.numpy(), cmap="RdBu_r", vmin=-scale, vmax=scale)
+        ax.set_title(kind, fontsize=9)
+    hide_ticks(error_axes)
+    right.colorbar(mean_error, ax=error_axes, shrink=0.6, label="mean error")
+    right.suptitle(f"error averaged over\nall {len(originals)} held-out digits", fontsize=10)
+    figure.suptitle("Decoders that differ only in how they double")
+    return figure
+
+
+# %%
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = lesson_parser(__doc__)
+    parser.add_argument("--epochs", type=int, default=EPOCHS,
+                        help="passes over the training digits (default: %(default)s)")
+    args = parser.parse_args(argv)
+    if args.epochs < 1:
+        parser.error(f"--epochs must be at least 1, got {args.epochs}")
+    torch.set_num_threads(THREADS)
+    train, held_out = split_digits(TRAIN_DIGITS, HELD_OUT_DIGITS)
+    reconstructions, results = {}, []
+    for kind in DOUBLING_BLOCKS:
+        print(f"training the {kind!r} decoder: {len(train)} digits, {args.epochs} epochs, seed {DEFAULT_SEED}")
+        start = time.perf_counter()
+        model = train_autoencoder(kind, train, args.epochs,
+                                  on_epoch=lambda epoch, loss: print(f"  epoch {epoch}/{args.epochs}: loss {loss:.4f}"))
+        print(f"  trained in {time.perf_counter() - start:.1f} s on {THREADS} thread")
+        with torch.no_grad():
+            rebuilt = model(held_out)
+        results.append((kind, nn.functional.mse_loss(rebuilt, held_out).item(), checkerboard(high_pass(rebuilt))))
+        reconstructions[kind] = rebuilt
+    print(f"on {len(held_out)} held-out digits:")
+    print(f"{'decoder':<15} {'error (MSE)':>12} {'checkerboard':>13}")
+    print(f"{'(originals)':<15} {'':>12} {checkerboard(high_pass(held_out)):>13.3f}")
+    for kind, error, board in results:
+        print(f"{kind:<15} {error:>12.4f} {board:>13.3f}")
+    print(f"wrote {write(plot_decoders(held_out, reconstructions), args.images, 'decoders.png')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

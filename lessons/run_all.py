@@ -1,0 +1,43 @@
+"""Redraw every figure in images/: the tutorial's before/after figure, then each lesson's, each in its own process.
+
+Run it from the repository root (about half a minute on two cores; see the README):
+
+    python lessons/run_all.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+LESSONS = Path(__file__).resolve().parent
+ROOT = LESSONS.parent
+
+
+def commands(images: Path) -> list[list[str]]:
+    """The tutorial's command, then every lesson's (lessons/plot_*.py, in name order), writing into ``images``."""
+    tutorial = [sys.executable, str(ROOT / "upsample_example.py"), "--no-show",
+                "--output", str(images / "afterupsampling.png")]
+    lessons = [[sys.executable, str(script), "--images", str(images)] for script in sorted(LESSONS.glob("plot_*.py"))]
+    return [tutorial, *lessons]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--images", type=Path, default=ROOT / "images", metavar="FOLDER",
+                        help="where to write the figures (default: %(default)s)")
+    args = parser.parse_args(argv)
+    for command in commands(args.images.resolve()):
+        print(f"== {Path(command[1]).relative_to(ROOT)}", flush=True)
+        status = subprocess.run(command).returncode
+        if status != 0:
+            print(f"error: {Path(command[1]).name} exited with status {status}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
