@@ -63,7 +63,9 @@ class UpsampleExample(nn.Module):
     ) -> None:
         super().__init__()
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
+            # 'lanczos' is a mode of F.interpolate only, and only with antialias=True: say how to get it.
+            hint = "; 'lanczos' is F.interpolate's: F.interpolate(x, size, mode='lanczos', antialias=True)"
+            raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}{hint if mode == 'lanczos' else ''}")
         if size is not None and scale_factor is not None:
             raise ValueError(f"give size or scale_factor, not both (got size={size!r}, scale_factor={scale_factor!r})")
         if size is None and scale_factor is None:

@@ -4,8 +4,8 @@ Run it from the repository root (it writes images/modes.png and prints the numbe
 
     python lessons/plot_modes.py
 
-At 2× every copying mode agrees; at 1.5× they part. 'nearest' copies the input pixel at or before each
-output pixel's centre, 'nearest-exact' the one under it; 'area' averages, 'bilinear' and 'bicubic' blend
+At 2× every copying mode agrees; at 1.5× they part. 'nearest' copies the input pixel under each output
+pixel's start, 'nearest-exact' the one under its centre; 'area' averages, 'bilinear' and 'bicubic' blend
 neighbours, and 'bicubic' overshoots.
 """
 

@@ -207,3 +207,13 @@ def test_first_batch_is_shuffled_and_reproducible(sample):
     other, _ = first_batch(sample, batch_size=10, seed=2)
     assert torch.equal(images, again) and not torch.equal(images, other)
     assert not torch.equal(images, torch.stack([sample[index][0] for index in range(10)]))
+
+
+def test_only_the_batch_has_its_pixels_parsed(sample, monkeypatch):
+    """What the README's start-up section says: every label is read on opening, pixels only for the batch."""
+    parsed = []
+    original = MnistSample._parse
+    monkeypatch.setattr(MnistSample, "_parse", lambda self, index: parsed.append(index) or original(self, index))
+    first_batch(sample, batch_size=10, seed=0)
+    assert len(parsed) == 10
+    assert len(sample.targets) == len(sample.rows) == 5000

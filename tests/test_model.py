@@ -8,7 +8,7 @@ import torch
 from reference import linear_matrix
 from torch import nn
 
-from upsample_example import UpsampleExample
+from upsample_example import MODES, UpsampleExample
 
 
 def test_default_is_the_tutorials_upsample():
@@ -78,6 +78,7 @@ def test_align_corners_passes_through(mode):
 # (keyword arguments, error type, words the message must contain)
 REFUSED = {
     "unknown mode": ({"mode": "bogus"}, ValueError, ["mode", "'bogus'", "'nearest'", "'area'"]),
+    "lanczos, the function's": ({"mode": "lanczos"}, ValueError, ["'lanczos'", "F.interpolate", "antialias=True"]),
     "mode in the wrong case": ({"mode": "Bilinear"}, ValueError, ["'Bilinear'", "'bilinear'"]),
     "size and scale_factor": ({"size": 56, "scale_factor": 2}, ValueError, ["size", "scale_factor", "not both"]),
     "zero size": ({"size": 0}, ValueError, ["size", "0", "positive"]),
@@ -164,3 +165,16 @@ def test_bilinear_gradient_is_the_transpose_of_its_matrix_built_column_by_column
     # and the matrix is the separable one from the NumPy reference
     reference = np.kron(linear_matrix(4, 7), linear_matrix(5, 9))
     np.testing.assert_allclose(matrix.numpy(), reference, atol=1e-12)
+
+
+def test_modes_are_every_mode_torchs_function_accepts_but_lanczos():
+    """Read from torch's own message for an unknown mode, so the list cannot fall behind the installed torch."""
+    import re
+
+    import torch.nn.functional as F
+
+    with pytest.raises(NotImplementedError) as raised:
+        F.interpolate(torch.zeros(1, 1, 4, 4), size=8, mode="bogus")
+    accepted = set(re.search(r"for the modes: ([\w| -]+) \(got", str(raised.value)).group(1).split(" | "))
+    assert accepted == {*MODES, "lanczos"}
+    assert F.interpolate(torch.rand(1, 1, 4, 4), size=8, mode="lanczos", antialias=True).shape == (1, 1, 8, 8)
