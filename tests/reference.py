@@ -8,6 +8,7 @@ output = M_H @ image @ M_W.T in 2D. Source coordinates follow the half-pixel con
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -61,7 +62,8 @@ def cubic_weight(t: np.ndarray, a: float = -0.75) -> np.ndarray:
     return np.where(t <= 1, near, np.where(t < 2, far, 0.0))
 
 
-def cubic_matrix(n_in: int, n_out: int, align_corners: bool = False, step: float | None = None) -> np.ndarray:
+def cubic_matrix(n_in: int, n_out: int, align_corners: bool = False, step: float | None = None,
+                 a: float = -0.75) -> np.ndarray:
     """Cubic convolution over the four nearest input samples; samples past the border repeat the edge."""
     x = source_coordinates(n_in, n_out, align_corners, step)
     base = np.floor(x).astype(int)
@@ -69,7 +71,7 @@ def cubic_matrix(n_in: int, n_out: int, align_corners: bool = False, step: float
     rows = np.arange(n_out)
     for offset in (-1, 0, 1, 2):
         index = np.clip(base + offset, 0, n_in - 1)
-        np.add.at(matrix, (rows, index), cubic_weight(x - (base + offset)))
+        np.add.at(matrix, (rows, index), cubic_weight(x - (base + offset), a))
     return matrix
 
 
@@ -79,6 +81,42 @@ def area_matrix(n_in: int, n_out: int) -> np.ndarray:
     for d in range(n_out):
         start, end = d * n_in // n_out, math.ceil((d + 1) * n_in / n_out)
         matrix[d, start:end] = 1 / (end - start)
+    return matrix
+
+
+def overlap_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """An area-weighted average: output d averages [d·s, (d+1)·s), s = n_in/n_out, each input pixel [i, i+1)
+    weighed by how much of it lies inside."""
+    scale = n_in / n_out
+    starts, ends = np.arange(n_out)[:, None] * scale, (np.arange(n_out)[:, None] + 1) * scale
+    pixels = np.arange(n_in)[None, :]
+    overlap = np.clip(np.minimum(ends, pixels + 1) - np.maximum(starts, pixels), 0, None)
+    return overlap / scale
+
+
+def triangle(t: np.ndarray) -> np.ndarray:
+    """The linear-interpolation kernel, 1 − |t| on [−1, 1]."""
+    return np.clip(1 - np.abs(t), 0, None)
+
+
+def lanczos3(t: np.ndarray) -> np.ndarray:
+    """Lanczos' kernel with 3 lobes: sinc(t)·sinc(t/3) for |t| < 3 (NumPy's sinc is sin(πt)/(πt))."""
+    return np.where(np.abs(t) < 3, np.sinc(t) * np.sinc(t / 3), 0.0)
+
+
+def filter_matrix(n_in: int, n_out: int, kernel: Callable[[np.ndarray], np.ndarray], radius: float) -> np.ndarray:
+    """Resampling as a filter, the way Pillow's resize works: when shrinking by s = n_in/n_out > 1 the kernel is
+    stretched s times (it then averages over as many input pixels as one output covers: the antialiasing);
+    when enlarging it is used as is. Taps that fall outside the image are dropped and the remaining weights
+    are scaled to sum to 1. Input pixel i spans [i, i + 1); output d's centre is at (d + ½)·s."""
+    scale = n_in / n_out
+    stretch = max(scale, 1.0)
+    matrix = np.zeros((n_out, n_in))
+    for d in range(n_out):
+        centre = (d + 0.5) * scale
+        taps = np.arange(n_in)
+        weights = kernel((taps + 0.5 - centre) / stretch) * (np.abs(taps + 0.5 - centre) < radius * stretch)
+        matrix[d] = weights / weights.sum()
     return matrix
 
 

@@ -83,6 +83,24 @@ def test_checkerboard_table_is_what_the_lesson_prints(every_figure):
     assert printed[start: start + len(shown)] == shown
 
 
+@pytest.mark.parametrize("text", ["in grey levels per input pixel:",
+                                  "from NumPy's FFT):", "below 1e-5):"])
+def test_antialias_tables_are_what_the_lesson_prints(every_figure, text):
+    shown = block_after(text)
+    printed = every_figure[1]["lessons/plot_antialias.py"]
+    start = printed.index(shown[0])
+    assert printed[start: start + len(shown)] == shown
+
+
+@pytest.mark.parametrize(("mode", "readme"), [("bilinear", "the lesson measures {inside} at 28→112"),
+                                              ("bicubic", "by up to {inside} inside the digit and {border} at its border")])
+def test_antialias_changes_when_enlarging_are_what_the_lesson_prints(every_figure, mode, readme):
+    line = next(line for line in every_figure[1]["lessons/plot_antialias.py"]
+                if line.startswith(f"antialias=True changes {mode} when enlarging"))
+    inside, border = re.search(r"at most (\S+) inside, (\S+) at the border", line).groups()
+    assert readme.format(inside=inside, border=border) in " ".join(README.split())
+
+
 def test_decoders_table_is_what_the_lesson_measures(every_figure):
     """Trained on one thread with one seed the run repeats exactly here; the tolerance allows for other processors."""
     shown = block_after("decoder took to train, then:")
