@@ -18,7 +18,14 @@ if str(ROOT) not in sys.path:
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from upsample_example import DEFAULT_SEED, IMAGES, MnistSample, UpsampleExample, save_figure  # noqa: E402
+from upsample_example import (  # noqa: E402
+    DEFAULT_SEED,
+    IMAGES,
+    DataError,
+    MnistSample,
+    UpsampleExample,
+    save_figure,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -60,7 +67,7 @@ def split_digits(train: int = 4000, held_out: int = 1000,
     """
     digits = sample_digits(train + held_out, seed)
     if len(digits) < train + held_out:
-        raise ValueError(f"the sample has {len(digits)} digits, fewer than {train} + {held_out}")
+        raise DataError(f"the sample has {len(digits)} digits, fewer than the {train} + {held_out} this lesson needs")
     return digits[:train], digits[train:]
 
 

@@ -22,6 +22,8 @@ import torch.nn.functional as F
 from helpers import hide_ticks, lesson_parser, sample_digits, write
 from matplotlib.figure import Figure
 
+from upsample_example import run_as_command
+
 # Enlarging: the three interpolating modes, bicubic with and without antialias. 'lanczos' exists only
 # with antialias=True (and only for 4-D input on the CPU).
 ENLARGING = {
@@ -279,4 +281,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_as_command(main))

@@ -26,7 +26,7 @@ from helpers import (
 )
 from matplotlib.figure import Figure
 
-from upsample_example import DEFAULT_SEED
+from upsample_example import DEFAULT_SEED, run_as_command
 
 SEEDS = range(5)  # random initialisations averaged in the table
 
@@ -118,4 +118,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_as_command(main))

@@ -29,7 +29,7 @@ from helpers import (
 from matplotlib.figure import Figure
 from torch import nn
 
-from upsample_example import DEFAULT_SEED
+from upsample_example import DEFAULT_SEED, run_as_command
 
 EPOCHS, BATCH_SIZE, LEARNING_RATE = 6, 64, 3e-3
 TRAIN_DIGITS, HELD_OUT_DIGITS = 4000, 1000  # of the 5,000-digit sample
@@ -153,4 +153,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_as_command(main))

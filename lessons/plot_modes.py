@@ -19,7 +19,7 @@ import torch
 from helpers import hide_ticks, lesson_parser, sample_digits, write
 from matplotlib.figure import Figure
 
-from upsample_example import UpsampleExample
+from upsample_example import UpsampleExample, run_as_command
 
 # The variants drawn side by side, and the two sizes: an integer and a non-integer scale of 28.
 MODE_VARIANTS = {
@@ -118,4 +118,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_as_command(main))

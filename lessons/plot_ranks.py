@@ -18,7 +18,7 @@ import torch
 from helpers import hide_ticks, lesson_parser, sample_digits, write
 from matplotlib.figure import Figure
 
-from upsample_example import UpsampleExample
+from upsample_example import UpsampleExample, run_as_command
 
 SIGNAL_LENGTH, SIGNAL_UPSAMPLED = 8, 20  # 8 samples of one sine period, upsampled to 20
 VOLUME_DEPTH = 4  # 4 digits stacked into a 4×28×28 volume, doubled in every dimension
@@ -132,4 +132,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_as_command(main))

@@ -56,7 +56,7 @@ def test_figure_format_from_the_file_ending(name, expected):
     assert figure_format(name) == expected
 
 
-@pytest.mark.parametrize("name", ["figure.xyz", "figure", "figure.png.bak"])
+@pytest.mark.parametrize("name", ["figure.xyz", "figure", "figure.png.bak", "figure.pgf"])
 def test_unknown_endings_are_refused_with_the_allowed_ones(name):
     with pytest.raises(ValueError, match=rf"'{re.escape(name)}'.*\.png.*\.svg"):
         figure_format(name)
@@ -102,3 +102,16 @@ CELLS = {  # the two ways the README recommends
 @pytest.mark.parametrize("cell", CELLS.values(), ids=CELLS.keys())
 def test_a_notebook_shows_the_figure_exactly_once(notebook, cell):
     assert notebook(cell) == ["image/png"]
+
+
+def test_an_image_far_larger_than_its_panel_is_drawn_thinned_in_its_own_pixel_units():
+    after = torch.rand(3000, 2000)
+    figure = plot_before_after(torch.rand(28, 28), after)
+    panel = figure.axes[1]
+    drawn = panel.images[0].get_array()
+    assert drawn.shape == (1000, 667)  # every 3rd pixel: ceil(3000 / 1024) = 3
+    assert (drawn == after.numpy()[::3, ::3]).all()
+    assert panel.get_xlim() == (-0.5, 1999.5) and panel.get_ylim() == (2999.5, -0.5)
+    assert panel.get_window_extent().width < 1024 / 3  # each panel is narrower than a third of what is drawn
+    before = figure.axes[0].images[0].get_array()
+    assert before.shape == (28, 28)  # small images are drawn whole

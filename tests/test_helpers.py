@@ -7,7 +7,7 @@ import pytest
 import torch
 from helpers import DOUBLING_BLOCKS, checkerboard, doubling_block, high_pass, split_digits
 
-from upsample_example import MnistSample
+from upsample_example import DataError, MnistSample, run_as_command
 
 
 @pytest.mark.parametrize("kind", DOUBLING_BLOCKS)
@@ -79,5 +79,19 @@ def test_split_is_shuffled_disjoint_and_holds_every_class():
 
 
 def test_split_refuses_more_digits_than_the_sample_has():
-    with pytest.raises(ValueError, match=r"5000 digits, fewer than 5000 \+ 1"):
+    with pytest.raises(DataError, match=r"5000 digits, fewer than the 5000 \+ 1 this lesson needs"):
         split_digits(5000, 1)
+
+
+def test_a_lesson_asked_for_more_digits_than_there_are_exits_1_in_one_line(capsys):
+    assert run_as_command(lambda: split_digits(6000, 1000)) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: the sample has 5000 digits") and "Traceback" not in err
+
+
+def test_a_lesson_interrupted_exits_130_in_one_line(capsys):
+    def interrupted():
+        raise KeyboardInterrupt
+
+    assert run_as_command(interrupted) == 130
+    assert capsys.readouterr().err == "interrupted\n"

@@ -76,6 +76,23 @@ def test_modes_table_lists_every_mode_with_its_rank():
     assert listed == {mode: ranks[dims] for mode, dims in MODES.items()}
 
 
+def test_options_table_shows_the_parsers_defaults():
+    from upsample_example import MAX_BATCH_BYTES, build_parser
+
+    rows = {line.split(" | ")[0].strip("| `").split()[0]: line.split(" | ")[1].strip("` ")
+            for line in README.splitlines() if line.startswith("| `--")}
+    parser = build_parser()
+    defaults = {action.option_strings[0]: action.default for action in parser._actions if action.option_strings}
+    assert set(rows) == set(defaults) - {"-h"}
+    for option in ("--batch-size", "--seed", "--mode", "--data", "--device"):
+        assert rows[option] == str(defaults[option]), option
+    assert rows["--download-timeout"] == f"{defaults['--download-timeout']:g}"
+    assert rows["--size"] == " ".join(map(str, defaults["--size"]))
+    assert f"may take at most {MAX_BATCH_BYTES // 2**20} MiB" in README
+    help_text = parser.format_help()
+    assert f"may be at most {MAX_BATCH_BYTES // 2**20} MiB" in " ".join(help_text.split())
+
+
 def test_checkerboard_table_is_what_the_lesson_prints(every_figure):
     shown = block_after("for a 14×14 constant input and for 64 digits:")
     printed = every_figure[1]["lessons/plot_checkerboard.py"]
