@@ -30,8 +30,11 @@ from upsample_example import (  # noqa: E402
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-# The three ways a decoder can double a feature map, compared in the network lessons.
-DOUBLING_BLOCKS = ("resize-conv", "transposed k3", "transposed k4")
+# The ways a decoder can double a feature map, compared in the network lessons: resize-convolution,
+# transposed convolution (kernel 3, kernel 4, and kernel 4 initialised to bilinear interpolation), and
+# sub-pixel convolution (a convolution to 4× the channels, then PixelShuffle) initialised two ways.
+DOUBLING_BLOCKS = ("resize-conv", "transposed k3", "transposed k4", "transposed k4 bilinear", "sub-pixel",
+                   "sub-pixel ICNR")
 
 
 def lesson_parser(docstring: str) -> argparse.ArgumentParser:
@@ -86,27 +89,64 @@ def doubling_block(kind: str, channels_in: int, channels_out: int, mode: str = "
 
     'resize-conv': UpsampleExample(scale_factor=2, mode), then a 3×3 convolution;
     'transposed k3': ConvTranspose2d(kernel_size=3, stride=2, padding=1, output_padding=1);
-    'transposed k4': ConvTranspose2d(kernel_size=4, stride=2, padding=1), whose kernel size the stride divides.
+    'transposed k4': ConvTranspose2d(kernel_size=4, stride=2, padding=1), whose kernel size the stride divides;
+    'transposed k4 bilinear': the same, initialised to bilinear interpolation (bilinear_init_);
+    'sub-pixel': Conv2d(C_in, 4·C_out, 3, padding=1), then PixelShuffle(2) (ESPCN's upsampling);
+    'sub-pixel ICNR': the same, initialised with ICNR (icnr_).
     """
     if kind == "resize-conv":
         return nn.Sequential(UpsampleExample(scale_factor=2, mode=mode),
                              nn.Conv2d(channels_in, channels_out, kernel_size=3, padding=1))
     if kind == "transposed k3":
         return nn.ConvTranspose2d(channels_in, channels_out, kernel_size=3, stride=2, padding=1, output_padding=1)
-    if kind == "transposed k4":
-        return nn.ConvTranspose2d(channels_in, channels_out, kernel_size=4, stride=2, padding=1)
+    if kind in ("transposed k4", "transposed k4 bilinear"):
+        block = nn.ConvTranspose2d(channels_in, channels_out, kernel_size=4, stride=2, padding=1)
+        return bilinear_init_(block) if kind.endswith("bilinear") else block
+    if kind in ("sub-pixel", "sub-pixel ICNR"):
+        convolution = nn.Conv2d(channels_in, 4 * channels_out, kernel_size=3, padding=1)
+        return nn.Sequential(icnr_(convolution) if kind.endswith("ICNR") else convolution, nn.PixelShuffle(2))
     raise ValueError(f"kind must be one of {DOUBLING_BLOCKS}, got {kind!r}")
 
 
-def checkerboard(output: torch.Tensor) -> float:
+def bilinear_init_(block: nn.ConvTranspose2d) -> nn.ConvTranspose2d:
+    """Make a ConvTranspose2d(kernel_size=4, stride=2, padding=1) interpolate bilinearly, as fully convolutional
+    segmentation networks initialise it: output channel c is input channel c (c < min(C_in, C_out)) doubled
+    with the kernel (¼, ¾, ¾, ¼) ⊗ (¼, ¾, ¾, ¼); every other weight and the bias are 0."""
+    taps = torch.tensor([0.25, 0.75, 0.75, 0.25])
+    with torch.no_grad():
+        block.weight.zero_()
+        block.bias.zero_()
+        for channel in range(min(block.in_channels, block.out_channels)):
+            block.weight[channel, channel] = taps[:, None] * taps[None, :]
+    return block
+
+
+def icnr_(convolution: nn.Conv2d, scale: int = 2) -> nn.Conv2d:
+    """ICNR (Aitken et al., 2017): initialise the convolution before a PixelShuffle(scale) so that, at first,
+    the block is a convolution with C_out = C/scale² channels followed by nearest upsampling by ``scale``.
+
+    PixelShuffle builds output channel c from channels c·scale² ... c·scale² + scale² − 1, one per sub-pixel
+    position; ICNR gives those channels one shared kernel and bias, drawn by the default initialisation
+    of the smaller convolution.
+    """
+    smaller = nn.Conv2d(convolution.in_channels, convolution.out_channels // scale**2, convolution.kernel_size,
+                        padding=convolution.padding)
+    with torch.no_grad():
+        convolution.weight.copy_(smaller.weight.repeat_interleave(scale**2, dim=0))
+        convolution.bias.copy_(smaller.bias.repeat_interleave(scale**2))
+    return convolution
+
+
+def checkerboard(output: torch.Tensor, border: int = 2) -> float:
     """The share of an output's spread that repeats every 2 pixels: 0 for none, 1 for all of it.
 
-    Inside a 1-pixel border, the pixels fall into four classes by (row mod 2, column mod 2). For each
-    channel: the spread (standard deviation) of the four class means over the spread of all pixels;
+    Inside a ``border``-pixel frame, the pixels fall into four classes by (row mod 2, column mod 2). For
+    each channel: the spread (standard deviation) of the four class means over the spread of all pixels;
     averaged over channels. A constant output scores 0. Only the class *means* count: a pattern that
-    changes how much a class varies, but not its mean, scores 0.
+    changes how much a class varies, but not its mean, scores 0. The frame is 2 pixels wide because a
+    3×3 convolution's zero padding, applied before a 2× upsampling, reaches 2 output pixels in.
     """
-    interior = output.detach().double()[..., 1:-1, 1:-1]  # (N, C, H - 2, W - 2); H - 2 stays even
+    interior = output.detach().double()[..., border:-border, border:-border]  # H - 2·border stays even
     channels, count, height, width = interior.shape[1], interior.shape[0], *interior.shape[-2:]
     # (C, N, H', 2, W', 2): the class of a pixel is its (row parity, column parity).
     interior = interior.transpose(0, 1).reshape(channels, count, height // 2, 2, width // 2, 2)

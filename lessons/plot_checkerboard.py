@@ -1,11 +1,12 @@
-"""Upsampling inside a network: three ways to double a feature map, and the checkerboard each leaves.
+"""Upsampling inside a network: the ways to double a feature map, and the checkerboard each leaves.
 
 Run it from the repository root (it writes images/checkerboard.png and prints the table the README shows):
 
     python lessons/plot_checkerboard.py
 
-A decoder can upsample and then convolve (a resize-convolution), or learn the upsampling with a
-transposed convolution. They differ in how evenly the kernel's taps cover the output.
+A decoder can upsample and then convolve (a resize-convolution), learn the upsampling with a transposed
+convolution, or compute four sub-pixels per pixel and shuffle them into place (sub-pixel convolution).
+They differ in how evenly the kernel's taps cover the output, and in what their initialisation leaves.
 """
 
 # %%
@@ -46,14 +47,14 @@ def tap_counts(kind: str, size: int = 8) -> torch.Tensor:
 
 
 def checkerboard_at_initialisation(kind: str, inputs: torch.Tensor, channels_out: int = 8,
-                                   seeds: Sequence[int] = SEEDS) -> tuple[float, float]:
+                                   seeds: Sequence[int] = SEEDS, border: int = 2) -> tuple[float, float]:
     """Mean and spread over seeds of ``checkerboard`` for freshly initialised blocks on ``inputs``."""
     scores = []
     for seed in seeds:
         torch.manual_seed(seed)
         block = doubling_block(kind, inputs.shape[1], channels_out)
         with torch.no_grad():
-            scores.append(checkerboard(block(inputs)))
+            scores.append(checkerboard(block(inputs), border))
     values = torch.tensor(scores)
     return values.mean().item(), values.std(correction=0).item()
 
@@ -82,11 +83,12 @@ def plot_checkerboard(digit: torch.Tensor, seed: int = DEFAULT_SEED) -> Figure:
     high = max(output.max().item() for output in outputs.values())
     limit = max(detail.abs().max().item() for detail in details.values())
 
-    figure, axes = plt.subplots(3, len(DOUBLING_BLOCKS), figsize=(10, 10), layout="constrained")
+    figure, axes = plt.subplots(3, len(DOUBLING_BLOCKS), figsize=(3.3 * len(DOUBLING_BLOCKS), 10),
+                                layout="constrained")
     for column, kind in enumerate(DOUBLING_BLOCKS):
         inside = sorted(set(counts[kind][2:-2, 2:-2].int().flatten().tolist()))  # away from the border
         taps = axes[0, column].imshow(counts[kind].numpy(), cmap="viridis", vmin=0, vmax=most_taps)
-        axes[0, column].set_title(f"{kind}: taps per pixel, 8×8 → 16×16\n"
+        axes[0, column].set_title(f"{kind}\ntaps per pixel, 8×8 → 16×16\n"
                                   f"inside the border: {', '.join(map(str, inside))}"
                                   f"\n(seed {seed} on ones: checkerboard {constant_scores[kind]:.2f})", fontsize=9)
         values = axes[1, column].imshow(outputs[kind].numpy(), cmap="gray", vmin=low, vmax=high)
@@ -99,7 +101,7 @@ def plot_checkerboard(digit: torch.Tensor, seed: int = DEFAULT_SEED) -> Figure:
     figure.colorbar(values, ax=axes[1, :], shrink=0.8, label="output value")
     figure.colorbar(detail, ax=axes[2, :], shrink=0.8, label="output − local mean")
     hide_ticks(axes)
-    figure.suptitle("Three ways to double a map: where the kernel lands, and what a random one leaves")
+    figure.suptitle("Ways to double a map: where the kernel lands, and what a freshly initialised one leaves")
     return figure
 
 
@@ -109,10 +111,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     digits = sample_digits(64)
     print(f"checkerboard at initialisation, mean ± spread over {len(SEEDS)} seeds "
           "(0: none, 1: the whole output repeats every 2 pixels):")
-    print(f"{'block':<15} {'constant input':>16} {'64 digits':>16}")
+    print(f"{'block':<22} {'constant input':>16} {'64 digits':>16}")
     for kind in DOUBLING_BLOCKS:
         scores = [checkerboard_at_initialisation(kind, inputs) for inputs in (torch.ones(1, 1, 14, 14), digits)]
-        print(f"{kind:<15} " + " ".join(f"{mean:>9.3f} ± {spread:.3f}" for mean, spread in scores))
+        print(f"{kind:<22} " + " ".join(f"{mean:>9.3f} ± {spread:.3f}" for mean, spread in scores))
+    mean, spread = checkerboard_at_initialisation("sub-pixel ICNR", torch.ones(1, 1, 14, 14), border=1)
+    print(f"sub-pixel ICNR on the constant input, measured inside a 1-pixel border instead of 2: "
+          f"{mean:.3f} ± {spread:.3f}")
     print(f"wrote {write(plot_checkerboard(digits[0]), args.images, 'checkerboard.png')}")
     return 0
 

@@ -6,7 +6,8 @@ table the README shows):
     python lessons/plot_decoders.py
 
 Two strided convolutions encode a digit down to 32×7×7; two doubling blocks of one kind decode it back to
-28×28. Everything else is equal: seed, digits, batch order and budget.
+28×28, one for each kind in helpers.DOUBLING_BLOCKS. Everything else is equal: seed, digits, batch order
+and budget.
 """
 
 # %%
@@ -48,11 +49,13 @@ class Autoencoder(nn.Module):
         )
         self.decoder = nn.Sequential(
             doubling_block(kind, 32, 16), nn.ReLU(),  # (N, 16, 14, 14)
-            doubling_block(kind, 16, 1), nn.Sigmoid(),  # (N, 1, 28, 28), in [0, 1] like the digits
+            doubling_block(kind, 16, 1),  # (N, 1, 28, 28): linear, so that no output unit can saturate
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.encoder(x))
+        """Reconstruct ``x``; in eval mode the result is clamped to the digits' range, 0..1, as a picture is."""
+        y = self.decoder(self.encoder(x))
+        return y if self.training else y.clamp(0, 1)
 
 
 def train_autoencoder(kind: str, digits: torch.Tensor, epochs: int = EPOCHS, seed: int = DEFAULT_SEED,
@@ -144,10 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append((kind, nn.functional.mse_loss(rebuilt, held_out).item(), checkerboard(high_pass(rebuilt))))
         reconstructions[kind] = rebuilt
     print(f"on {len(held_out)} held-out digits:")
-    print(f"{'decoder':<15} {'error (MSE)':>12} {'checkerboard':>13}")
-    print(f"{'(originals)':<15} {'':>12} {checkerboard(high_pass(held_out)):>13.3f}")
+    print(f"{'decoder':<22} {'error (MSE)':>12} {'checkerboard':>13}")
+    print(f"{'(originals)':<22} {'':>12} {checkerboard(high_pass(held_out)):>13.3f}")
     for kind, error, board in results:
-        print(f"{kind:<15} {error:>12.4f} {board:>13.3f}")
+        print(f"{kind:<22} {error:>12.4f} {board:>13.3f}")
     print(f"wrote {write(plot_decoders(held_out, reconstructions), args.images, 'decoders.png')}")
     return 0
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import DOUBLING_BLOCKS, checkerboard, doubling_block, high_pass, split_digits
+import torch.nn.functional as F
+from helpers import DOUBLING_BLOCKS, checkerboard, doubling_block, high_pass, icnr_, split_digits
+from torch import nn
 
 from upsample_example import DataError, MnistSample, run_as_command
 
@@ -22,9 +24,9 @@ def test_unknown_block_is_refused():
         doubling_block("pixel-shuffle", 1, 1)
 
 
-def checkerboard_numpy(output: np.ndarray) -> float:
+def checkerboard_numpy(output: np.ndarray, border: int = 2) -> float:
     """The measure's definition, again in NumPy: per channel, spread of the 4 parity-class means over the pixel spread."""
-    interior = output[..., 1:-1, 1:-1]
+    interior = output[..., border:-border, border:-border]
     scores = []
     for channel in range(interior.shape[1]):
         pixels = interior[:, channel]
@@ -42,11 +44,12 @@ def test_checkerboard_of_known_patterns():
     assert checkerboard(smooth + 0.1 * pattern) < checkerboard(smooth + 1.0 * pattern) < 1
 
 
+@pytest.mark.parametrize("border", [1, 2])
 @pytest.mark.parametrize("seed", range(3))
-def test_checkerboard_matches_its_definition_in_numpy(seed):
+def test_checkerboard_matches_its_definition_in_numpy(seed, border):
     output = torch.rand(3, 2, 12, 12, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
     output[:, 1, ::2, ::2] += 0.5  # one channel with a periodic component
-    assert checkerboard(output) == pytest.approx(checkerboard_numpy(output.numpy()))
+    assert checkerboard(output, border) == pytest.approx(checkerboard_numpy(output.numpy(), border))
 
 
 def test_checkerboard_sees_class_means_only():
@@ -55,8 +58,8 @@ def test_checkerboard_sees_class_means_only():
     noise[..., 1::2, :] = 0
     for first_column in (1, 2):  # inside the 1-pixel border, the even rows' two classes now average 0
         noise[..., 2:-1:2, first_column:-1:2] -= noise[..., 2:-1:2, first_column:-1:2].mean()
-    assert checkerboard(noise) == pytest.approx(checkerboard_numpy(noise.numpy()))
-    assert checkerboard(noise) == pytest.approx(0, abs=1e-12)
+    assert checkerboard(noise, border=1) == pytest.approx(checkerboard_numpy(noise.numpy(), border=1))
+    assert checkerboard(noise, border=1) == pytest.approx(0, abs=1e-12)
 
 
 def test_high_pass_removes_constants_and_keeps_a_checkerboard():
@@ -95,3 +98,69 @@ def test_a_lesson_interrupted_exits_130_in_one_line(capsys):
 
     assert run_as_command(interrupted) == 130
     assert capsys.readouterr().err == "interrupted\n"
+
+
+# -- sub-pixel convolution with ICNR, and the bilinear transposed convolution ----------------------------------------
+@pytest.mark.parametrize(("channels_in", "channels_out"), [(16, 8), (32, 16), (1, 1)])
+def test_icnr_block_is_a_convolution_followed_by_nearest_doubling(channels_in, channels_out):
+    """float64, bit for bit, with weights and inputs in multiples of 1/64 and 1/16, so that every sum is exact
+    whatever order torch adds in. (With the raw initial weights the two differ by rounding, 1e-16: torch sums
+    copies of one kernel in different orders.) And it is not nearest doubling followed by the convolution."""
+    torch.manual_seed(0)
+    block = doubling_block("sub-pixel ICNR", channels_in, channels_out).double()
+    convolution = block[0]
+    x = torch.randint(0, 16, (2, channels_in, 7, 9)).double() / 16
+    smaller = nn.Conv2d(channels_in, channels_out, 3, padding=1).double()
+    with torch.no_grad():
+        torch.testing.assert_close(block(x), _conv_then_nearest(convolution, smaller, x), rtol=0, atol=1e-14)
+        for parameter in convolution.parameters():  # dyadic weights; each group of four still shares one kernel
+            parameter.copy_(torch.round(parameter * 64) / 64)
+        assert torch.equal(block(x), _conv_then_nearest(convolution, smaller, x))
+        assert (block(x) - smaller(F.interpolate(x, scale_factor=2, mode="nearest"))).abs().max() > 0.05
+
+
+def _conv_then_nearest(convolution: nn.Conv2d, smaller: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    """``smaller`` given the shared kernel of each group of four channels of ``convolution``, then nearest 2×."""
+    smaller.weight.copy_(convolution.weight[::4])
+    smaller.bias.copy_(convolution.bias[::4])
+    return F.interpolate(smaller(x), scale_factor=2, mode="nearest")
+
+
+def test_icnr_gives_each_group_of_four_channels_one_kernel_and_bias():
+    convolution = icnr_(nn.Conv2d(3, 20, 3, padding=1))
+    weight, bias = convolution.weight.reshape(5, 4, 3, 3, 3), convolution.bias.reshape(5, 4)
+    assert torch.equal(weight, weight[:, :1].expand_as(weight)) and torch.equal(bias, bias[:, :1].expand_as(bias))
+    assert not torch.equal(weight[0, 0], weight[1, 0])  # different kernels for different output channels
+
+
+def test_icnr_border_is_two_output_pixels_wide():
+    """The zero padding changes the outermost pixel of the small map; PixelShuffle copies it to 2 output pixels."""
+    torch.manual_seed(0)
+    with torch.no_grad():
+        output = doubling_block("sub-pixel ICNR", 1, 8)(torch.ones(1, 1, 14, 14))
+    rows = output[0, :, :, 6]  # one column, all rows: (8 channels, 28)
+    assert torch.equal(rows[:, 0], rows[:, 1]) and torch.equal(rows[:, -1], rows[:, -2])
+    assert not torch.allclose(rows[:, 1], rows[:, 2])  # the border's value differs from the interior's
+    torch.testing.assert_close(rows[:, 2:-2], rows[:, 2:3].expand(-1, 24))
+    assert checkerboard(output, border=2) == 0.0 < 0.1 < checkerboard(output, border=1)
+
+
+def test_bilinear_transposed_convolution_is_bilinear_interpolation_inside_and_three_quarters_at_the_edge():
+    block = doubling_block("transposed k4 bilinear", 3, 3).double()
+    x = torch.rand(2, 3, 7, 9, dtype=torch.float64)
+    ours, interpolated = block(x), F.interpolate(x, scale_factor=2, mode="bilinear")
+    torch.testing.assert_close(ours[..., 1:-1, 1:-1], interpolated[..., 1:-1, 1:-1], rtol=0, atol=1e-15)
+    # Beyond the edge the transposed convolution adds 0 where interpolation repeats the edge pixel: the outermost
+    # rows and columns get ¾ of the value (the corners ¾ · ¾).
+    rows, columns = torch.ones(14, dtype=torch.float64), torch.ones(18, dtype=torch.float64)
+    rows[[0, -1]] = columns[[0, -1]] = 0.75
+    torch.testing.assert_close(ours, interpolated * rows[:, None] * columns[None, :], rtol=0, atol=1e-15)
+
+
+def test_bilinear_transposed_convolution_maps_channel_c_to_channel_c_only():
+    block = doubling_block("transposed k4 bilinear", 4, 2)
+    x = torch.zeros(1, 4, 5, 5)
+    x[0, 3] = 1.0  # a channel with no output channel of its own
+    assert torch.equal(block(x), torch.zeros(1, 2, 10, 10))
+    x[0, 1] = 1.0
+    assert block(x)[0, 0].abs().max() == 0 and block(x)[0, 1, 4, 4] == 1.0

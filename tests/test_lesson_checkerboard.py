@@ -38,6 +38,10 @@ INDEPENDENT_COUNTS = {
     "transposed k3": lambda n: np.outer(taps_1d(n, 3, 2, 1, 2 * n), taps_1d(n, 3, 2, 1, 2 * n)),
     "transposed k4": lambda n: np.outer(taps_1d(n, 4, 2, 1, 2 * n), taps_1d(n, 4, 2, 1, 2 * n)),
     "resize-conv": lambda n: np.outer(conv_taps_1d(2 * n), conv_taps_1d(2 * n)),
+    "transposed k4 bilinear": lambda n: np.outer(taps_1d(n, 4, 2, 1, 2 * n), taps_1d(n, 4, 2, 1, 2 * n)),
+    # a 3×3 convolution on the small map, each of its pixels then spread over a 2×2 block by the shuffle
+    "sub-pixel": lambda n: np.kron(np.outer(conv_taps_1d(n), conv_taps_1d(n)), np.ones((2, 2))),
+    "sub-pixel ICNR": lambda n: np.kron(np.outer(conv_taps_1d(n), conv_taps_1d(n)), np.ones((2, 2))),
 }
 
 
@@ -79,6 +83,16 @@ def test_at_initialisation_transposed_blocks_leave_a_checkerboard_and_resize_con
         assert checkerboard_at_initialisation(kind, digits)[0] > 0.3
 
 
+def test_at_initialisation_sub_pixel_checkerboards_and_icnr_and_bilinear_do_not(digits):
+    constant = torch.ones(1, 1, 14, 14)
+    assert checkerboard_at_initialisation("sub-pixel", constant)[0] == pytest.approx(1.0)
+    assert checkerboard_at_initialisation("sub-pixel", digits)[0] > 0.5
+    for kind in ("sub-pixel ICNR", "transposed k4 bilinear"):
+        assert checkerboard_at_initialisation(kind, constant) == (0.0, 0.0)
+        assert checkerboard_at_initialisation(kind, digits)[0] < 0.0005  # prints as 0.000
+    assert checkerboard_at_initialisation("sub-pixel ICNR", constant, border=1)[0] > 0.1
+
+
 def test_resize_conv_with_kernel_column_minus_1_1_0_zeroes_every_odd_row_yet_scores_0(digits):
     """What the measure cannot see: the class means stay alike while half the rows are exactly 0."""
     block = doubling_block("resize-conv", 1, 1)
@@ -89,7 +103,7 @@ def test_resize_conv_with_kernel_column_minus_1_1_0_zeroes_every_odd_row_yet_sco
         output = block(digits)  # (64, 1, 56, 56)
     assert (output[..., 1::2, :] == 0).all()
     assert output[..., 0::2, :].abs().max() > 0.5
-    assert checkerboard(output) < 0.0005
+    assert checkerboard(output) < 0.001
 
 
 def test_each_parity_class_of_a_resize_conv_is_the_input_under_a_2x2_kernel_of_the_same_total_weight():
@@ -124,20 +138,23 @@ def test_figure_shares_one_scale_per_row_with_labelled_colour_bars(digits):
     figure = plot_checkerboard(digits[0, 0])
     images = [ax for ax in figure.axes if ax.images]
     assert len(images) == 3 * len(DOUBLING_BLOCKS)
+    columns = len(DOUBLING_BLOCKS)
     for row in range(3):
-        limits = {ax.images[0].get_clim() for ax in images[3 * row: 3 * row + 3]}
+        limits = {ax.images[0].get_clim() for ax in images[columns * row: columns * (row + 1)]}
         assert len(limits) == 1
     assert images[0].images[0].get_clim() == (0, 9)
     assert {"taps per output pixel", "output value", "output − local mean"} <= {ax.get_ylabel() for ax in figure.axes}
-    assert images[3].images[0].get_array().shape == (56, 56)  # a 28×28 digit, doubled
-    assert "28×28 digit → 56×56" in images[3].get_title()
+    digit = images[len(DOUBLING_BLOCKS)]  # the first panel of the second row
+    assert digit.images[0].get_array().shape == (56, 56)  # a 28×28 digit, doubled
+    assert "28×28 digit → 56×56" in digit.get_title()
     matplotlib.pyplot.close(figure)
 
 
 def test_lesson_prints_the_table_and_writes_its_figure(tmp_path, capsys):
     assert main(["--images", str(tmp_path)]) == 0
-    rows = {" ".join(line.split()[:2]): line.split() for line in capsys.readouterr().out.splitlines()
-            if line.startswith(DOUBLING_BLOCKS)}
-    assert rows["resize-conv 0.000"][1:] == ["0.000", "±", "0.000", "0.000", "±", "0.000"]
-    assert rows["transposed k3"][2] == "1.000" and rows["transposed k4"][2] == "1.000"
+    printed = capsys.readouterr().out.splitlines()
+    rows = {line[:22].strip(): line[22:].split() for line in printed if line[:22].strip() in DOUBLING_BLOCKS}
+    assert list(rows) == list(DOUBLING_BLOCKS)
+    assert rows["resize-conv"] == ["0.000", "±", "0.000", "0.000", "±", "0.000"]
+    assert rows["transposed k3"][0] == "1.000" and rows["transposed k4"][0] == "1.000"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["checkerboard.png"]

@@ -118,18 +118,38 @@ def test_antialias_changes_when_enlarging_are_what_the_lesson_prints(every_figur
     assert readme.format(inside=inside, border=border) in " ".join(README.split())
 
 
-def test_decoders_table_is_what_the_lesson_measures(every_figure):
-    """Trained on one thread with one seed the run repeats exactly here; the tolerance allows for other processors."""
-    shown = block_after("decoder took to train, then:")
-    printed = every_figure[1]["lessons/plot_decoders.py"]
+def test_icnr_border_line_is_what_the_lesson_prints(every_figure):
+    shown = block_after("inside a 1-pixel border, the lesson")
+    assert shown[0] in every_figure[1]["lessons/plot_checkerboard.py"]
+
+
+def trained_table(every_figure, text: str, script: str, width: int) -> tuple[dict, dict]:
+    """The README's table after ``text`` and the one ``script`` printed in the suite's run, as
+    {row name: numbers} each (names are the first ``width`` characters, numbers may end in %)."""
+    shown = block_after(text)
+    printed = every_figure[1][script]
     start = printed.index(shown[0])
-    measured = printed[start: start + len(shown)]
 
     def numbers(rows):
-        return {row[:15].strip(): [float(value) for value in row[15:].split()] for row in rows[1:]}
+        return {row[:width].strip(): [float(value.rstrip("%")) for value in row[width:].split()] for row in rows[1:]}
 
-    readme, fresh = numbers(shown), numbers(measured)
+    readme, fresh = numbers(shown), numbers(printed[start: start + len(shown)])
     assert readme.keys() == fresh.keys()
+    return readme, fresh
+
+
+def test_quality_table_is_what_the_lesson_measures(every_figure):
+    """Fixed modes to rounding; trained on one thread with one seed, the learned rows repeat exactly here, and
+    the tolerance allows for other processors."""
+    readme, fresh = trained_table(every_figure, "away from the original:", "lessons/plot_quality.py", 20)
+    for name in readme:
+        tolerance = 0.05 if name in ("ESPCN", "ESPCN, ICNR", "bicubic + residual") else 1e-9
+        assert fresh[name] == pytest.approx(readme[name], rel=tolerance, abs=0.006), name
+
+
+def test_decoders_table_is_what_the_lesson_measures(every_figure):
+    """Trained on one thread with one seed the run repeats exactly here; the tolerance allows for other processors."""
+    readme, fresh = trained_table(every_figure, "decoder took to train, then:", "lessons/plot_decoders.py", 22)
     for name in readme:
         assert fresh[name] == pytest.approx(readme[name], rel=0.15, abs=0.002), name
 
