@@ -114,6 +114,13 @@ class UpsampleExample(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Upsample ``x``: (N, C, L), (N, C, H, W) or (N, C, D, H, W)."""
+        if torch.jit.is_scripting():  # TorchScript compiles this line only; the checks below are Python's
+            return self.layers(x)
+        return self._checked(x)
+
+    @torch.jit.unused
+    def _checked(self, x: torch.Tensor) -> torch.Tensor:
+        """The layer's work, after checks that name what is wrong (eager, torch.compile and torch.export)."""
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
         allowed = (self.spatial_dims + 2,) if self.spatial_dims else (3, 4, 5)

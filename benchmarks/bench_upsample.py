@@ -2,9 +2,10 @@
 
 Every 2D mode upsamples batches of (N, 1, 28, 28) images to 56×56. In the same run, on the same
 inputs: a plain copy of an output-sized buffer (the memory-bandwidth roof), NumPy's repeat and
-broadcasting for 'nearest', Pillow's and OpenCV's resize one image at a time, uint8 against float32
-input, channels_last, and one thread against all. Each time is the median of several samples, each
-sample long enough to be measured (see ``time_call``).
+broadcasting for 'nearest', torch's own alternatives (an expanded view, repeat_interleave, torch.compile),
+Pillow's and OpenCV's resize one image at a time, uint8 against float32 input, channels_last, and one
+thread against all. Then a decoder-shaped workload, (32, 64, 32, 32) → 64×64, contiguous and
+channels_last. Each time is the median of several samples, each sample long enough to be measured (see ``time_call``).
 
     python benchmarks/bench_upsample.py              # prints a table, writes benchmarks/throughput.json
     python benchmarks/bench_upsample.py --batches 10 1000 --min-time 0.01
@@ -76,6 +77,15 @@ def contenders(batch: int, generator: torch.Generator) -> list[tuple[str, str, C
     # float32 result, so it is counted with the float32 path's bytes.
     rows.append(("torch nearest of uint8, then /255", "uint8→float32",
                  lambda: nearest(as_bytes).float().div_(255), moved[torch.float32]))
+    # Torch-native ways to double with 'nearest': a broadcast view made contiguous, repeat_interleave, and
+    # the layer compiled by torch.compile (time_call's warm-up call compiles it).
+    rows.append(("torch expand/reshape view", "float32",
+                 lambda: floats[:, :, :, None, :, None].expand(batch, 1, SIDE_IN, 2, SIDE_IN, 2)
+                 .reshape(batch, 1, SIDE_OUT, SIDE_OUT), moved[torch.float32]))
+    rows.append(("torch repeat_interleave", "float32",
+                 lambda: floats.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3), moved[torch.float32]))
+    compiled = torch.compile(UpsampleExample(), dynamic=False)
+    rows.append(("torch.compile nearest", "float32", lambda: compiled(floats), moved[torch.float32]))
     rows.append(("numpy repeat", "float32",
                  lambda: np.repeat(np.repeat(images, 2, axis=1), 2, axis=2), moved[torch.float32]))
     rows.append(("numpy broadcast", "float32",
@@ -102,6 +112,42 @@ def contenders(batch: int, generator: torch.Generator) -> list[tuple[str, str, C
     except ImportError:
         pass
     return rows
+
+
+DECODER = (32, 64, 32, 64)  # N, C, side in, side out: a decoder's feature map doubled
+
+
+def decoder_contenders(generator: torch.Generator) -> list[tuple[str, str, Callable[[], object], int]]:
+    """(method, layout, the call, bytes moved) for a decoder-shaped workload: (32, 64, 32, 32) → 64×64."""
+    batch, channels, side_in, side_out = DECODER
+    contiguous = torch.rand(batch, channels, side_in, side_in, generator=generator)
+    last = contiguous.contiguous(memory_format=torch.channels_last)
+    moved = batch * channels * (side_in**2 + side_out**2) * 4
+    roof_source = torch.rand(batch, channels, side_out, side_out, generator=generator)
+    roof_target = torch.empty_like(roof_source)
+    rows = [("copy (bandwidth roof)", "contiguous", lambda: roof_target.copy_(roof_source), 2 * roof_source.nbytes)]
+    for mode in ("nearest", "bilinear"):
+        model = UpsampleExample(scale_factor=2, mode=mode)
+        for layout, tensor in (("contiguous", contiguous), ("channels_last", last)):
+            rows.append((f"torch {mode}", layout, lambda model=model, tensor=tensor: model(tensor), moved))
+    return rows
+
+
+def run_decoder(threads: int, min_time: float, samples: int) -> list[dict]:
+    """Time the decoder-shaped workload with ``threads`` torch threads."""
+    default_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        results, copy_rate = [], None
+        for method, layout, call, moved in decoder_contenders(torch.Generator().manual_seed(0)):
+            seconds = time_call(call, min_time, samples)
+            rate = moved / seconds / 1e9
+            copy_rate = copy_rate or rate
+            results.append({"method": method, "layout": layout, "threads": threads, "ms": seconds * 1e3,
+                            "gb_per_s": rate, "of_copy": rate / copy_rate})
+        return results
+    finally:
+        torch.set_num_threads(default_threads)
 
 
 def run(batches: Sequence[int], threads: Sequence[int], min_time: float, samples: int, progress=None) -> list[dict]:
@@ -173,6 +219,17 @@ def markdown(report: dict) -> str:
             if all(rows):
                 speeds = " | ".join(f"{row['images_per_s']:,.0f}" for row in rows)
                 lines.append(f"| {method} | {dtype} | {speeds} |")
+    if report.get("decoder"):
+        batch, channels, side_in, side_out = DECODER
+        lines += ["", f"A decoder's feature map, ({batch}, {channels}, {side_in}, {side_in}) → {side_out}×{side_out}, "
+                      f"float32, {report['decoder'][0]['threads']} threads: ms per call (GB/s moved, share of the copy "
+                      "roof's GB/s):", "", "| method | contiguous | channels_last |", "| --- | ---: | ---: |"]
+        decoder = {(row["method"], row["layout"]): row for row in report["decoder"]}
+        for method in dict.fromkeys(row["method"] for row in report["decoder"]):
+            cells = [decoder.get((method, layout)) for layout in ("contiguous", "channels_last")]
+            lines.append(f"| {method} | " + " | ".join(
+                "" if row is None else f"{row['ms']:.2f} ({row['gb_per_s']:.1f} GB/s, {row['of_copy']:.0%})"
+                for row in cells) + " |")
     reading = ["", "What the numbers say, each computed from the same file:", "", *findings(report)]
     return "\n".join([*lines, *reading]) + "\n"
 
@@ -188,20 +245,27 @@ def findings(report: dict) -> list[str]:
     def speed(method: str, dtype: str, batch: int, threads: int = all_threads) -> float:
         return rows[(method, dtype, batch, threads)]["images_per_s"]
 
-    kernels = [row for row in results if row["method"].startswith("torch ") and row["input"] == "float32"
+    layer = {f"torch {mode}" for mode in MODES_2D}
+    kernels = [row for row in results if row["method"] in layer and row["input"] == "float32"
                and row["threads"] == all_threads]
     rates, shares = [row["gb_per_s"] for row in kernels], [row["of_copy"] for row in kernels]
-    lines = [f"- Torch's float32 rows move {min(rates):.2f}–{max(rates):.2f} GB/s, {min(shares):.0%}–{max(shares):.0%} "
-             "of what a plain copy moves in the same run."]
+    lines = [f"- The layer's float32 rows (torch and a mode) move {min(rates):.2f}–{max(rates):.2f} GB/s, "
+             f"{min(shares):.0%}–{max(shares):.0%} of what a plain copy moves in the same run."]
     clone = rows[("clone (allocate, then copy)", "float32", largest, all_threads)]["of_copy"]
     lines.append(f"- A clone, which allocates a fresh output and copies into it, reaches {clone:.0%} of the copy at "
                  f"{largest:,} images; every call of the layer allocates its output too.")
-    doubles = ("torch nearest", "numpy repeat", "numpy broadcast", "opencv nearest, per image")  # the same 2× result
+    doubles = ("torch nearest", "torch expand/reshape view", "torch repeat_interleave", "torch.compile nearest",
+               "numpy repeat", "numpy broadcast", "opencv nearest, per image")  # the same 2× result
     for batch in batches:
         fastest = max(doubles, key=lambda method: speed(method, "float32", batch))
         ratio = speed(fastest, "float32", batch) / speed("torch nearest", "float32", batch)
         lines.append(f"- At {batch:,} images the fastest exact 2× nearest on float32 is {fastest}, "
                      f"{ratio:.1f}× torch nearest's images/s.")
+    for method in ("torch expand/reshape view", "torch repeat_interleave", "torch.compile nearest"):
+        if all((method, "float32", batch, all_threads) in rows for batch in batches):
+            lines.append(f"- {method}, against torch nearest: " + ", ".join(
+                f"{speed(method, 'float32', batch) / speed('torch nearest', 'float32', batch):.1f}× at {batch:,}"
+                for batch in batches) + " images.")
     for mode in ("nearest", "bilinear", "bicubic"):
         ratios = [speed(f"torch {mode}", "uint8", batch) / speed(f"torch {mode}", "float32", batch)
                   for batch in batches]
@@ -221,6 +285,12 @@ def findings(report: dict) -> list[str]:
                      / speed("copy (bandwidth roof)", "float32", largest, counts[0]))
         lines.append(f"- {counts[-1]} threads against {counts[0]} at {largest:,} images: the copy {copy_gain:.1f}×, "
                      f"torch's rows {min(gains.values()):.1f}–{max(gains.values()):.1f}×.")
+    if report.get("decoder"):
+        decoder = {(row["method"], row["layout"]): row for row in report["decoder"]}
+        for mode in ("nearest", "bilinear"):
+            contiguous, last = decoder[(f"torch {mode}", "contiguous")], decoder[(f"torch {mode}", "channels_last")]
+            lines.append(f"- The decoder's map, {mode}: contiguous takes {contiguous['ms'] / last['ms']:.0f}× as long "
+                         f"as channels_last ({contiguous['of_copy']:.0%} against {last['of_copy']:.0%} of the copy).")
     return lines
 
 
@@ -249,7 +319,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for row in results:
         print(f"{row['batch']:>6} {row['threads']:>7}  {row['method']:<36} {row['input']:<14} {row['ms']:>9.3f} "
               f"{row['images_per_s']:>11,.0f} {row['gb_per_s']:>6.2f} {row['of_copy']:>7.0%}")
-    args.json.write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
+    decoder = run_decoder(args.threads[0], args.min_time, args.samples)
+    for row in decoder:
+        print(f"decoder {row['method']:<24} {row['layout']:<14} {row['ms']:>9.3f} ms {row['gb_per_s']:>6.2f} GB/s "
+              f"{row['of_copy']:>7.0%}")
+    args.json.write_text(json.dumps({"machine": info, "results": results, "decoder": decoder}, indent=2) + "\n")
     print(f"wrote {args.json}")
     return 0
 

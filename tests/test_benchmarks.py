@@ -90,3 +90,63 @@ def test_the_kernel_rule_the_readme_explains(side, kernel):
 
     with pytest.raises(RuntimeError, match=f'"{kernel}" not implemented'):
         F.interpolate(torch.zeros(1, 1, 28, 28, dtype=torch.int32), size=(side, side), mode="nearest")
+
+
+def test_torch_alternatives_in_the_benchmark_compute_the_same_nearest():
+    """The expanded view, repeat_interleave and the compiled layer: each exactly F.interpolate(mode='nearest')."""
+    import torch
+    import torch.nn.functional as F
+
+    bench = load("bench_upsample")
+    calls = {method: call for method, dtype, call, _ in bench.contenders(4, torch.Generator().manual_seed(1))}
+    floats = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(1))  # the benchmark's first draw
+    reference = F.interpolate(floats, scale_factor=2, mode="nearest")
+    for method in ("torch expand/reshape view", "torch repeat_interleave", "torch.compile nearest"):
+        assert torch.equal(calls[method](), reference), method
+
+
+def test_decoder_workload_is_the_same_upsampling_in_both_layouts():
+    import torch
+    import torch.nn.functional as F
+
+    bench = load("bench_upsample")
+    generator = torch.Generator().manual_seed(0)
+    rows = bench.decoder_contenders(generator)
+    contiguous = torch.rand(32, 64, 32, 32, generator=torch.Generator().manual_seed(0))  # its first draw
+    for method, layout, call, moved in rows[1:]:
+        result = call()
+        assert result.shape == (32, 64, 64, 64) and moved == 32 * 64 * (32 * 32 + 64 * 64) * 4
+        assert result.is_contiguous(memory_format=torch.channels_last) == (layout == "channels_last")
+        torch.testing.assert_close(result, F.interpolate(contiguous, scale_factor=2, mode=method.split()[-1]),
+                                   rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize(("layout", "side", "kernel"), [
+    ("channels_last", 66, "upsample_nearest2d_channels_last"),  # channels_last with C > 3: always the vectorised one
+    ("contiguous", 64, "upsample_nearest2d_channels_last"),  # 64 + 64 <= 128: the same kernel on an NCHW tensor
+    ("contiguous", 66, "compute_indices_weights_nearest"),  # 66 + 66 > 128: the generic kernel
+])
+def test_the_kernel_rule_for_a_decoders_map(layout, side, kernel):
+    """UpSampleKernel.cpp: channels_last and C > 3, or out_H + out_W <= 128, takes the vectorised channels_last kernel."""
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.zeros(2, 64, 32, 32, dtype=torch.int32)
+    if layout == "channels_last":
+        x = x.contiguous(memory_format=torch.channels_last)
+    with pytest.raises(RuntimeError, match=f'"{kernel}" not implemented'):
+        F.interpolate(x, size=(side, side), mode="nearest")
+
+
+def test_torchs_alternatives_beat_the_layer_at_every_batch_size_as_the_readme_says():
+    report = json.loads((BENCHMARKS / "throughput.json").read_text())
+    threads = max(row["threads"] for row in report["results"])
+    speed = {(row["method"], row["batch"]): row["images_per_s"] for row in report["results"]
+             if row["threads"] == threads and row["input"] == "float32"}
+    batches = sorted({batch for _, batch in speed})
+    for method in ("torch expand/reshape view", "torch repeat_interleave", "torch.compile nearest"):
+        for batch in batches:
+            assert speed[(method, batch)] > speed[("torch nearest", batch)], (method, batch)
+    decoder = {(row["method"], row["layout"]): row["ms"] for row in report["decoder"]}
+    for mode in ("nearest", "bilinear"):
+        assert decoder[(f"torch {mode}", "contiguous")] > 5 * decoder[(f"torch {mode}", "channels_last")]

@@ -1,0 +1,279 @@
+"""Same layer, other runtimes: do torch.export, torch.compile, TorchScript and ONNX Runtime reproduce eager?
+
+Run it from the repository root. Measuring every case compiles and exports each one, which takes minutes;
+the results are kept in lessons/runtimes.json, from which the README's tables are printed:
+
+    python lessons/check_runtimes.py              # measure every case, write lessons/runtimes.json, print the tables
+    python lessons/check_runtimes.py --markdown   # print the README's tables from lessons/runtimes.json
+
+Every mode and rank UpsampleExample offers, both align_corners where they apply, and the output size given
+six ways, each run in eager PyTorch and in five other runtimes. Needs onnx, onnxruntime and onnxscript
+(requirements-dev.txt).
+"""
+
+# %%
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import helpers  # noqa: F401  (puts the repository root on sys.path)
+import torch
+
+from upsample_example import UpsampleExample, run_as_command
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "runtimes.json"
+TOLERANCE = 1e-5  # float32 results closer than this to eager "agree": they differ by rounding only
+
+# Every mode UpsampleExample offers, in every rank it works in, with align_corners where it applies.
+SHAPES = {1: (2, 3, 9), 2: (2, 3, 7, 9), 3: (2, 2, 5, 7, 9)}  # (N, C, spatial...): odd, unequal sides
+VARIANTS = {
+    "1D nearest": (1, {"mode": "nearest"}),
+    "1D nearest-exact": (1, {"mode": "nearest-exact"}),
+    "1D linear": (1, {"mode": "linear"}),
+    "1D linear, corners": (1, {"mode": "linear", "align_corners": True}),
+    "1D area": (1, {"mode": "area"}),
+    "2D nearest": (2, {"mode": "nearest"}),
+    "2D nearest-exact": (2, {"mode": "nearest-exact"}),
+    "2D bilinear": (2, {"mode": "bilinear"}),
+    "2D bilinear, corners": (2, {"mode": "bilinear", "align_corners": True}),
+    "2D bicubic": (2, {"mode": "bicubic"}),
+    "2D bicubic, corners": (2, {"mode": "bicubic", "align_corners": True}),
+    "2D area": (2, {"mode": "area"}),
+    "3D nearest": (3, {"mode": "nearest"}),
+    "3D nearest-exact": (3, {"mode": "nearest-exact"}),
+    "3D trilinear": (3, {"mode": "trilinear"}),
+    "3D trilinear, corners": (3, {"mode": "trilinear", "align_corners": True}),
+    "3D area": (3, {"mode": "area"}),
+}
+# How the output size is given; the last two keep every side as it is (3 × 1.3 = 3.9, floored to 3).
+SPECS = {
+    "size": lambda sides: {"size": tuple(side * 3 // 2 + 1 for side in sides)},
+    "×2": lambda sides: {"scale_factor": 2.0},
+    "×1.7": lambda sides: {"scale_factor": 1.7},
+    "×1.7, recompute": lambda sides: {"scale_factor": 1.7, "recompute_scale_factor": True},
+    "×1.3 on 3 pixels": lambda sides: {"scale_factor": 1.3},
+    "×1.3 on 3 pixels, recompute": lambda sides: {"scale_factor": 1.3, "recompute_scale_factor": True},
+}
+RUNTIMES = ("torch.export", "torch.compile", "TorchScript", "ONNX Runtime", "ONNX Runtime, legacy exporter")
+DYNAMIC_SHAPES = {2: [(1, 3, 12, 15), (4, 3, 20, 11)]}  # the dynamic-shape export is run at these other sizes
+
+
+def case_input(rank: int, spec: str, seed: int = 0) -> torch.Tensor:
+    """The input of one case: SHAPES[rank] of uniform noise, or sides of 3 for the unchanged-size spec."""
+    shape = SHAPES[rank] if "on 3 pixels" not in spec else SHAPES[rank][:2] + (3,) * rank
+    return torch.rand(shape, generator=torch.Generator().manual_seed(seed))
+
+
+def case_model(variant: str, spec: str) -> UpsampleExample:
+    rank, kwargs = VARIANTS[variant]
+    return UpsampleExample(**kwargs, **SPECS[spec](SHAPES[rank][2:])).eval()
+
+
+# %% [markdown]
+# ## Each runtime, as a function that turns the model into something callable on a tensor
+# torch.compile shares Dynamo's cache between modules with the same forward: after 8 recompilations
+# (its recompile limit) it silently runs eager instead, and a comparison would compare eager with eager.
+# So every compilation starts from torch._dynamo.reset().
+
+
+# %%
+def _quietly(make: Callable[[], object]) -> object:
+    """Run ``make()`` without its progress lines and warnings (the exporters print both)."""
+    quiet = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        warnings.simplefilter("ignore")
+        return make()
+
+
+def _onnx_runner(model: torch.nn.Module, x: torch.Tensor, dynamo: bool,
+                 dynamic_shapes: object = None) -> Callable[[torch.Tensor], torch.Tensor]:
+    import onnxruntime
+
+    if dynamo:
+        program = _quietly(lambda: torch.onnx.export(model, (x,), dynamo=True, dynamic_shapes=dynamic_shapes))
+        data = program.model_proto.SerializeToString()
+    else:
+        buffer = io.BytesIO()
+        _quietly(lambda: torch.onnx.export(model, (x,), buffer, dynamo=False))
+        data = buffer.getvalue()
+    session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    return lambda t: torch.from_numpy(session.run(None, {name: t.numpy()})[0])
+
+
+def _compiled(model: torch.nn.Module, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    torch._dynamo.reset()  # a fresh cache: no recompile limit carried over from earlier cases
+    return torch.compile(model)
+
+
+PREPARE: dict[str, Callable[[torch.nn.Module, torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]] = {
+    "torch.export": lambda model, x: _quietly(lambda: torch.export.export(model, (x,)).module()),
+    "torch.compile": _compiled,
+    "TorchScript": lambda model, x: torch.jit.script(model),
+    "ONNX Runtime": lambda model, x: _onnx_runner(model, x, dynamo=True),
+    "ONNX Runtime, legacy exporter": lambda model, x: _onnx_runner(model, x, dynamo=False),
+}
+
+
+def describe(error: BaseException) -> str:
+    """The error's first line; when it wraps another, its type and the innermost cause's: what actually went wrong."""
+    chain = [error]
+    while chain[-1].__cause__ is not None and len(chain) < 10:
+        chain.append(chain[-1].__cause__)
+
+    def first_line(exception: BaseException) -> str:
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(exception)).strip().splitlines()
+        return f"{type(exception).__name__}: {text[0][:160] if text else ''}".rstrip(": ")
+
+    return f"{type(error).__name__}, caused by {first_line(chain[-1])}" if len(chain) > 1 else first_line(error)
+
+
+def run_case(variant: str, spec: str, runtime: str) -> dict:
+    """One cell: {'status': 'agrees' | 'differs' | 'fails', 'difference': largest |runtime − eager|, 'error': ...}."""
+    rank = VARIANTS[variant][0]
+    x = case_input(rank, spec)
+    model = case_model(variant, spec)
+    with torch.no_grad():
+        eager = model(x)
+        try:
+            result = _quietly(lambda: PREPARE[runtime](model, x)(x))
+        except Exception as error:  # the runtime cannot take this case: record what it says
+            return {"status": "fails", "error": describe(error)}
+    if result.shape != eager.shape:
+        return {"status": "differs", "difference": None, "shape": list(result.shape)}
+    difference = (result - eager).abs().max().item()
+    return {"status": "agrees" if difference <= TOLERANCE else "differs", "difference": difference}
+
+
+def run_dynamic(variant: str, runtime: str) -> dict:
+    """Export once with batch, height and width dynamic (output size: ×2), and run at DYNAMIC_SHAPES' sizes."""
+    from torch.export import Dim
+
+    rank = VARIANTS[variant][0]
+    x, model = case_input(rank, "×2"), case_model(variant, "×2")
+    dims = {0: Dim("batch"), **{axis: Dim(f"side{axis}", min=2, max=4096) for axis in range(2, 2 + rank)}}
+    try:
+        if runtime == "torch.export":
+            run = _quietly(lambda: torch.export.export(model, (x,), dynamic_shapes=(dims,)).module())
+        else:
+            run = _onnx_runner(model, x, dynamo=True, dynamic_shapes=(dims,))
+        differences = []
+        for shape in DYNAMIC_SHAPES[rank]:
+            other = torch.rand(shape, generator=torch.Generator().manual_seed(1))
+            with torch.no_grad():
+                differences.append((run(other) - model(other)).abs().max().item())
+    except Exception as error:
+        return {"status": "fails", "error": describe(error)}
+    difference = max(differences)
+    return {"status": "agrees" if difference <= TOLERANCE else "differs", "difference": difference}
+
+
+def measure(variants: Sequence[str] = tuple(VARIANTS), specs: Sequence[str] = tuple(SPECS),
+            runtimes: Sequence[str] = RUNTIMES, report: Callable[[str], None] = print) -> dict:
+    """Every case, then the dynamic-shape exports: the data runtimes.json keeps."""
+    import onnx
+    import onnxruntime
+    import onnxscript
+
+    cases = []
+    for variant in variants:
+        for spec in specs:
+            for runtime in runtimes:
+                cases.append({"variant": variant, "spec": spec, "runtime": runtime, **run_case(variant, spec, runtime)})
+            report(f"{variant:<22} {spec:<17} " + " ".join(cell(case) for case in cases[-len(runtimes):]))
+    dynamic = [{"variant": variant, "runtime": runtime, **run_dynamic(variant, runtime)}
+               for variant in variants if VARIANTS[variant][0] in DYNAMIC_SHAPES
+               for runtime in ("torch.export", "ONNX Runtime")]
+    versions = {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__,
+                "onnxscript": onnxscript.__version__, "python": platform.python_version()}
+    return {"versions": versions, "tolerance": TOLERANCE, "cases": cases, "dynamic": dynamic}
+
+
+# %% [markdown]
+# ## The tables
+
+
+# %%
+def cell(case: dict) -> str:
+    """✓ agrees, ≠ differs, ✗ cannot export or run."""
+    return {"agrees": "✓", "differs": "≠", "fails": "✗"}[case["status"]]
+
+
+def markdown(data: dict) -> str:
+    """The README's tables: a row per variant, a cell per spec with one mark per runtime, then every exception."""
+    cases = {(case["variant"], case["spec"], case["runtime"]): case for case in data["cases"]}
+    variants = list(dict.fromkeys(case["variant"] for case in data["cases"]))
+    specs = list(dict.fromkeys(case["spec"] for case in data["cases"]))
+    runtimes = list(dict.fromkeys(case["runtime"] for case in data["cases"]))
+    lines = ["| | " + " | ".join(f"`{spec}`" for spec in specs) + " |", "| --- |" + " :---: |" * len(specs)]
+    for variant in variants:
+        lines.append(f"| {variant} | " + " | ".join(
+            "".join(cell(cases[variant, spec, runtime]) for runtime in runtimes) for spec in specs) + " |")
+    agree = sum(case["status"] == "agrees" for case in data["cases"])
+    lines += ["", f"Each cell: {', '.join(runtimes)}, in that order; ✓ agrees with eager within "
+                  f"{data['tolerance']:g}, ≠ differs, ✗ fails. {agree} of {len(data['cases'])} agree. The others:", ""]
+    for case in data["cases"]:
+        if case["status"] == "differs":
+            how = (f"differs by up to {case['difference']:.3g}" if case.get("difference") is not None
+                   else f"gives shape {tuple(case['shape'])}")
+            lines.append(f"- {case['variant']}, `{case['spec']}`, {case['runtime']}: {how}")
+    failures: dict[tuple[str, str], list[str]] = {}
+    for case in data["cases"]:
+        if case["status"] == "fails":
+            failures.setdefault((case["runtime"], case["error"]), []).append(f"{case['variant']} `{case['spec']}`")
+    for (runtime, error), where in failures.items():
+        sentence = error.split(". ")[0].rstrip(".")  # the first sentence says it
+        lines.append(f"- {runtime} fails for {len(where)} case(s) ({', '.join(where[:3])}"
+                     f"{', ...' if len(where) > 3 else ''}): {sentence}.")
+    dynamic = data["dynamic"]
+    shapes = " and ".join("×".join(map(str, shape)) for shape in DYNAMIC_SHAPES[2])
+    lines += ["", f"Exported once with batch, height and width dynamic (`×2`), then run at {shapes}:", "",
+              "| | " + " | ".join(dict.fromkeys(case["runtime"] for case in dynamic)) + " |",
+              "| --- |" + " :---: |" * len(dict.fromkeys(case["runtime"] for case in dynamic))]
+    for variant in dict.fromkeys(case["variant"] for case in dynamic):
+        marks = [cell(case) + (f" {case['difference']:.2g}" if case["status"] == "differs" else "")
+                 for case in dynamic if case["variant"] == variant]
+        lines.append(f"| {variant} | " + " | ".join(marks) + " |")
+    return "\n".join(lines)
+
+
+def write_results(data: dict, path: Path = RESULTS) -> Path:
+    """Write the JSON next to its final name first, then rename: a run cut short leaves the old results."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        partial.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+# %%
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--markdown", action="store_true", help=f"print the README's tables from {RESULTS.name}")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="where the results are kept (default: %(default)s)")
+    args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(args.results.read_text())))
+        return 0
+    print(f"every case: {', '.join(RUNTIMES)} against eager (✓ agrees within {TOLERANCE:g}, ≠ differs, ✗ fails)")
+    data = measure()
+    print(f"wrote {write_results(data, args.results)}\n")
+    print(markdown(data))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_as_command(main))

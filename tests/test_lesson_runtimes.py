@@ -1,0 +1,127 @@
+"""The runtimes lesson (lessons/check_runtimes.py): its kept results cover every case, a handful of them measured
+again here, the README shows exactly their tables, and the pitfalls it teaches are real."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+from check_runtimes import RESULTS, RUNTIMES, SPECS, VARIANTS, case_input, case_model, markdown, run_case, run_dynamic
+from conftest import ROOT
+
+from upsample_example import MODES, UpsampleExample
+
+DATA = json.loads(RESULTS.read_text())
+KEPT = {(case["variant"], case["spec"], case["runtime"]): case for case in DATA["cases"]}
+
+# Measured again in the suite: the divergent cases among them, a failure of each exporter, and one agreement each.
+HANDFUL = [
+    ("2D nearest", "×1.3 on 3 pixels", "torch.compile"),
+    ("1D nearest", "×1.3 on 3 pixels", "ONNX Runtime"),
+    ("2D nearest", "×1.3 on 3 pixels, recompute", "torch.compile"),
+    ("2D bilinear", "×1.7", "torch.compile"),
+    ("2D bicubic", "×1.7", "ONNX Runtime"),
+    ("3D area", "×2", "ONNX Runtime"),
+    ("2D nearest-exact", "×2", "ONNX Runtime, legacy exporter"),
+    ("1D linear, corners", "×1.7", "ONNX Runtime, legacy exporter"),
+    ("3D trilinear", "size", "torch.export"),
+    ("2D bicubic, corners", "×1.7, recompute", "TorchScript"),
+]
+
+
+def test_the_kept_results_cover_every_case_on_the_installed_torch():
+    assert set(KEPT) == {(variant, spec, runtime) for variant in VARIANTS for spec in SPECS for runtime in RUNTIMES}
+    assert DATA["versions"]["torch"] == torch.__version__
+    modes = {kwargs["mode"] for rank, kwargs in VARIANTS.values()}
+    assert modes == set(MODES)  # every mode UpsampleExample offers, in every rank it works in
+    assert {rank for rank, kwargs in VARIANTS.values() if kwargs["mode"] == "nearest"} == {1, 2, 3}
+
+
+@pytest.mark.parametrize("case", HANDFUL, ids=[" | ".join(case) for case in HANDFUL])
+def test_a_handful_measured_again_agrees_with_the_kept_results(case):
+    fresh, kept = run_case(*case), KEPT[case]
+    assert fresh["status"] == kept["status"]
+    if kept["status"] == "differs":
+        assert fresh["difference"] == pytest.approx(kept["difference"], rel=1e-3)
+    if kept["status"] == "fails":
+        assert fresh["error"].split(":")[0] == kept["error"].split(":")[0]
+
+
+def test_a_dynamic_shape_export_measured_again():
+    assert run_dynamic("2D bicubic", "ONNX Runtime")["status"] == "agrees"
+
+
+def test_the_readme_shows_the_kept_tables_exactly():
+    assert markdown(DATA) in (ROOT / "README.md").read_text()
+
+
+def test_the_rule_size_or_recompute_and_every_runtime_that_exports_agrees():
+    for (variant, spec, runtime), case in KEPT.items():
+        if spec in ("size", "×1.7, recompute", "×1.3 on 3 pixels, recompute") or "corners" in variant:
+            assert case["status"] in ("agrees", "fails"), (variant, spec, runtime)
+    differing = {spec for (variant, spec, runtime), case in KEPT.items() if case["status"] == "differs"}
+    assert differing == {"×1.3 on 3 pixels"}
+    assert all(KEPT[variant, spec, "TorchScript"]["status"] == "agrees" for variant in VARIANTS for spec in SPECS)
+    assert all(KEPT[variant, spec, "torch.export"]["status"] == "agrees" for variant in VARIANTS for spec in SPECS)
+
+
+def test_the_unchanged_side_case_as_the_readme_shows_it():
+    """Eager copies the input for some modes and applies the factor for others; and 2D nearest depends on the width."""
+    copies = {}
+    for variant, (rank, kwargs) in VARIANTS.items():
+        if "corners" not in variant:
+            x = torch.rand((1, 1) + (3,) * rank)
+            copies[variant] = torch.equal(F.interpolate(x, scale_factor=1.3, **kwargs), x)
+    assert {variant for variant, copied in copies.items() if copied} == {
+        "1D linear", "1D area", "2D nearest", "2D bilinear", "2D area", "3D trilinear", "3D area"}
+    rows = torch.arange(2.0).reshape(1, 1, 2, 1)
+    narrow, wide = (F.interpolate(rows.expand(1, 1, 2, width).contiguous(), scale_factor=(1.3, 2.0))[0, 0, :, 0]
+                    for width in (63, 64))
+    assert narrow.tolist() == [0.0, 1.0] and wide.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(("width", "kernel"), [(63, "upsample_nearest2d_channels_last"),
+                                               (64, "compute_indices_weights_nearest")])
+def test_the_width_picks_the_kernel(width, kernel):
+    """Output (2, 126): 128 or less, the channels_last kernel; (2, 128): the generic one (named in torch's dtype error)."""
+    with pytest.raises(RuntimeError, match=f'"{kernel}" not implemented'):
+        F.interpolate(torch.zeros(1, 1, 2, width, dtype=torch.int32), scale_factor=(1.3, 2.0))
+
+
+def test_the_case_input_keeps_its_sides_for_the_unchanged_specs():
+    for spec in ("×1.3 on 3 pixels", "×1.3 on 3 pixels, recompute"):
+        x = case_input(2, spec)
+        assert case_model("2D nearest", spec)(x).shape == x.shape
+
+
+def test_dynamos_recompile_limit_silently_compares_eager_with_eager():
+    """Twelve modules sharing UpsampleExample.forward: without a reset only 8 are compiled, the rest run eagerly."""
+    from torch._dynamo.testing import CompileCounter
+
+    x = torch.rand(1, 1, 6, 6)
+    counters = []
+    for reset in (False, True):
+        torch._dynamo.reset()
+        counter = CompileCounter()
+        for size in range(10, 22):
+            if reset:
+                torch._dynamo.reset()
+            torch.compile(UpsampleExample(size=size), backend=counter)(x)
+        counters.append(counter.frame_count)
+    torch._dynamo.reset()
+    assert counters == [torch._dynamo.config.recompile_limit, 12] and torch._dynamo.config.recompile_limit == 8
+
+
+def test_torchscript_keeps_the_layer_and_drops_only_the_checks():
+    model = UpsampleExample(scale_factor=1.7, mode="bicubic")
+    with pytest.warns(FutureWarning, match="torch.jit.script` is deprecated"):
+        scripted = torch.jit.script(model)
+    x = torch.rand(2, 1, 28, 28)
+    assert torch.equal(scripted(x), model(x))
+    with pytest.raises(ValueError, match=r"input must be \(N, C, H, W\)"):
+        model(torch.rand(1, 1, 28))  # eager names the problem
+    with pytest.raises(Exception) as raised:
+        scripted(torch.rand(1, 1, 28))
+    assert "input must be" not in str(raised.value)
