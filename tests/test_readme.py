@@ -167,3 +167,14 @@ def test_startup_numbers_are_the_benchmarks_own():
         assert f"| {name} | {startup[name]['wall_s']:.2f} s | {startup[name]['peak_mib']:.0f} MiB |" in README
     ratio = startup["ratio"]
     assert f"| ratio | {ratio['wall']:.2f}× | {ratio['peak memory']:.2f}× |" in README
+
+
+def test_the_lesson_index_lists_every_lesson_with_a_working_anchor():
+    """Each row links to a heading that exists (GitHub's anchors: lower case, punctuation dropped, spaces to -)."""
+    index = README[README.index("In reading order:"): README.index("The runtimes lesson draws no figure")]
+    anchors = {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+               for heading in re.findall(r"^#+ (.+)$", README, re.MULTILINE)}
+    links = re.findall(r"\]\(#([^)]+)\)", index)
+    assert links and set(links) <= anchors
+    scripts = set(re.findall(r"`(\w+\.py)`", index))
+    assert scripts == {path.name for path in (ROOT / "lessons").glob("*.py")} - {"helpers.py", "run_all.py"}
