@@ -96,9 +96,14 @@ def test_the_case_input_keeps_its_sides_for_the_unchanged_specs():
         assert case_model("2D nearest", spec)(x).shape == x.shape
 
 
-def test_dynamos_recompile_limit_silently_compares_eager_with_eager():
-    """Twelve modules sharing UpsampleExample.forward: without a reset only 8 are compiled, the rest run eagerly."""
+def test_dynamos_recompile_limit_silently_compares_eager_with_eager(caplog):
+    """Twelve modules sharing UpsampleExample.forward: without a reset only 8 are compiled, the rest run eagerly,
+    after one logged warning."""
+    import logging
+
     from torch._dynamo.testing import CompileCounter
+
+    caplog.set_level(logging.WARNING)
 
     x = torch.rand(1, 1, 6, 6)
     counters = []
@@ -112,6 +117,8 @@ def test_dynamos_recompile_limit_silently_compares_eager_with_eager():
         counters.append(counter.frame_count)
     torch._dynamo.reset()
     assert counters == [torch._dynamo.config.recompile_limit, 12] and torch._dynamo.config.recompile_limit == 8
+    warnings = [record for record in caplog.records if "recompile_limit" in record.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
 
 
 def test_torchscript_keeps_the_layer_and_drops_only_the_checks():
