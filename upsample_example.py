@@ -33,7 +33,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from glob import escape as glob_escape
 from numbers import Integral, Real
 from pathlib import Path
@@ -718,6 +717,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--scale-factor {args.scale_factor:g} makes a 28×28 digit 0×0; use at least {1 / 28:.4f}")
     need = args.batch_size * shape[0] * shape[1] * 4  # float32 bytes, in exact integers
     if need > MAX_BATCH_BYTES:
+        from decimal import Decimal  # exact for any size, where a float division would overflow
+
         parser.error(f"{args.batch_size} digits upsampled to {shape[0]}×{shape[1]} would need "
                      f"{Decimal(need) / 2**30:.3g} GiB, more than the {MAX_BATCH_BYTES // 2**20} MiB allowed; "
                      "lower --batch-size, --size or --scale-factor")
