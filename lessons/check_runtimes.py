@@ -18,7 +18,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import platform
 import re
 import warnings
@@ -28,7 +27,8 @@ from pathlib import Path
 import helpers  # noqa: F401  (puts the repository root on sys.path)
 import torch
 
-from upsample_example import UpsampleExample, run_as_command
+from upsample_example import UpsampleExample
+from upsample_io import DataError, run_as_command, write_atomically
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "runtimes.json"
@@ -248,14 +248,9 @@ def markdown(data: dict) -> str:
 
 
 def write_results(data: dict, path: Path = RESULTS) -> Path:
-    """Write the JSON next to its final name first, then rename: a run cut short leaves the old results."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        partial.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
+    """Write the JSON atomically: a run cut short leaves the old results."""
+    text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    return write_atomically(path, lambda file: file.write(text.encode()))
 
 
 # %%
@@ -266,7 +261,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="where the results are kept (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.markdown:
-        print(markdown(json.loads(args.results.read_text())))
+        try:
+            results = json.loads(args.results.read_text())
+        except (OSError, ValueError) as error:
+            raise DataError(f"cannot read the results {args.results} ({error}); run this lesson without "
+                            "--markdown to measure them") from error
+        print(markdown(results))
         return 0
     print(f"every case: {', '.join(RUNTIMES)} against eager (✓ agrees within {TOLERANCE:g}, ≠ differs, ✗ fails)")
     data = measure()

@@ -18,14 +18,8 @@ if str(ROOT) not in sys.path:
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from upsample_example import (  # noqa: E402
-    DEFAULT_SEED,
-    IMAGES,
-    DataError,
-    MnistSample,
-    UpsampleExample,
-    save_figure,
-)
+from upsample_example import DEFAULT_SEED, IMAGES, MnistSample, UpsampleExample  # noqa: E402
+from upsample_io import DataError, save_figure  # noqa: E402
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from helpers import hide_ticks, lesson_parser, sample_digits, write
 from matplotlib.figure import Figure
 
-from upsample_example import run_as_command
+from upsample_io import notebook_figure_class, run_as_command
 
 # Enlarging: the three interpolating modes, bicubic with and without antialias. 'lanczos' exists only
 # with antialias=True (and only for 4-D input on the CPU).
@@ -100,7 +100,7 @@ def plot_enlarging(digit: torch.Tensor) -> Figure:
     import matplotlib.pyplot as plt
 
     batch = digit.reshape(1, 1, *digit.shape[-2:]).float()
-    figure = plt.figure(figsize=(12, 6.4), layout="constrained")
+    figure = plt.figure(figsize=(12, 6.4), layout="constrained", FigureClass=notebook_figure_class())
     top, bottom = figure.subfigures(2, 1, height_ratios=[1.1, 1])
     axes = top.subplots(1, len(ENLARGING) + 1)
     for ax, (label, variant) in zip(axes, ENLARGING.items(), strict=False):
@@ -174,7 +174,7 @@ def plot_shrinking() -> Figure:
     import matplotlib.pyplot as plt
 
     plate = zone_plate()
-    figure = plt.figure(figsize=(12, 7.2), layout="constrained")
+    figure = plt.figure(figsize=(12, 7.2), layout="constrained", FigureClass=notebook_figure_class())
     top, bottom = figure.subfigures(2, 1, height_ratios=[1.15, 1])
     axes = top.subplots(2, 4)
     # Drawn smaller than its 256 pixels, the plate itself needs matplotlib's antialiased display to look right.

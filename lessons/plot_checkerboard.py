@@ -27,7 +27,8 @@ from helpers import (
 )
 from matplotlib.figure import Figure
 
-from upsample_example import DEFAULT_SEED, run_as_command
+from upsample_example import DEFAULT_SEED
+from upsample_io import notebook_figure_class, run_as_command
 
 SEEDS = range(5)  # random initialisations averaged in the table
 
@@ -84,7 +85,7 @@ def plot_checkerboard(digit: torch.Tensor, seed: int = DEFAULT_SEED) -> Figure:
     limit = max(detail.abs().max().item() for detail in details.values())
 
     figure, axes = plt.subplots(3, len(DOUBLING_BLOCKS), figsize=(3.3 * len(DOUBLING_BLOCKS), 10),
-                                layout="constrained")
+                                layout="constrained", FigureClass=notebook_figure_class())
     for column, kind in enumerate(DOUBLING_BLOCKS):
         inside = sorted(set(counts[kind][2:-2, 2:-2].int().flatten().tolist()))  # away from the border
         taps = axes[0, column].imshow(counts[kind].numpy(), cmap="viridis", vmin=0, vmax=most_taps)

@@ -30,7 +30,8 @@ from helpers import (
 from matplotlib.figure import Figure
 from torch import nn
 
-from upsample_example import DEFAULT_SEED, run_as_command
+from upsample_example import DEFAULT_SEED
+from upsample_io import notebook_figure_class, run_as_command
 
 EPOCHS, BATCH_SIZE, LEARNING_RATE = 6, 64, 3e-3
 TRAIN_DIGITS, HELD_OUT_DIGITS = 4000, 1000  # of the 5,000-digit sample
@@ -95,7 +96,8 @@ def plot_decoders(originals: torch.Tensor, reconstructions: dict[str, torch.Tens
 
     rows = {"original": originals, **reconstructions}
     shown = min(shown, len(originals))
-    figure = plt.figure(figsize=(1.25 * shown + 3.6, 1.3 * 2 * len(rows) + 0.6), layout="constrained")
+    figure = plt.figure(figsize=(1.25 * shown + 3.6, 1.3 * 2 * len(rows) + 0.6), layout="constrained",
+                        FigureClass=notebook_figure_class())
     left, right = figure.subfigures(1, 2, width_ratios=[shown, 2.4])
     axes = left.subplots(2 * len(rows), shown, squeeze=False)
     details = {label: high_pass(images[:shown]) for label, images in rows.items()}

@@ -19,7 +19,8 @@ import torch
 from helpers import hide_ticks, lesson_parser, sample_digits, write
 from matplotlib.figure import Figure
 
-from upsample_example import UpsampleExample, run_as_command
+from upsample_example import UpsampleExample
+from upsample_io import notebook_figure_class, run_as_command
 
 # The variants drawn side by side, and the two sizes: an integer and a non-integer scale of 28.
 MODE_VARIANTS = {
@@ -75,7 +76,7 @@ def plot_modes(digit: torch.Tensor, sizes: Sequence[int] = SIZES) -> Figure:
 
     columns = len(MODE_VARIANTS)
     figure, axes = plt.subplots(2 * len(sizes), columns, figsize=(2.1 * columns, 4.6 * len(sizes)),
-                                layout="constrained", squeeze=False)
+                                layout="constrained", squeeze=False, FigureClass=notebook_figure_class())
     for row, size in enumerate(sizes):
         upsampled = compare_modes(digit, size)
         for column, (label, image) in enumerate(upsampled.items()):

@@ -23,7 +23,8 @@ from helpers import hide_ticks, icnr_, lesson_parser, split_digits, write
 from matplotlib.figure import Figure
 from torch import nn
 
-from upsample_example import DEFAULT_SEED, run_as_command
+from upsample_example import DEFAULT_SEED
+from upsample_io import notebook_figure_class, run_as_command
 
 SMALL = 14  # the digits are shrunk to 14×14 and brought back to 28×28
 EPOCHS, BATCH_SIZE, LEARNING_RATE = 10, 32, 3e-3
@@ -161,7 +162,7 @@ def plot_quality(originals: torch.Tensor, results: dict[str, torch.Tensor], show
     columns = {"original": originals, f"{SMALL}×{SMALL}": shrink(originals),
                **{name: results[name] for name in SHOWN if name in results}}
     figure, axes = plt.subplots(2 * shown, len(columns), figsize=(1.45 * len(columns) + 1.2, 2.9 * shown),
-                                layout="constrained", squeeze=False)
+                                layout="constrained", squeeze=False, FigureClass=notebook_figure_class())
     for row in range(shown):
         for column, (name, images) in enumerate(columns.items()):
             top, bottom = axes[2 * row, column], axes[2 * row + 1, column]

@@ -18,7 +18,8 @@ import torch
 from helpers import hide_ticks, lesson_parser, sample_digits, write
 from matplotlib.figure import Figure
 
-from upsample_example import UpsampleExample, run_as_command
+from upsample_example import UpsampleExample
+from upsample_io import notebook_figure_class, run_as_command
 
 SIGNAL_LENGTH, SIGNAL_UPSAMPLED = 8, 20  # 8 samples of one sine period, upsampled to 20
 VOLUME_DEPTH = 4  # 4 digits stacked into a 4×28×28 volume, doubled in every dimension
@@ -59,7 +60,7 @@ def plot_temporal(signal: torch.Tensor | None = None, length: int = SIGNAL_UPSAM
     signal = sampled_sine() if signal is None else signal
     n_in = signal.shape[-1]
     figure, axes = plt.subplots(len(TEMPORAL_VARIANTS), 1, figsize=(8, 6.5), sharex=True, sharey=True,
-                                layout="constrained")
+                                layout="constrained", FigureClass=notebook_figure_class())
     for ax, (label, kwargs) in zip(axes, TEMPORAL_VARIANTS.items(), strict=True):
         upsampled = UpsampleExample(size=length, **kwargs)(signal)[0, 0]
         positions = sample_positions(n_in, length, kwargs.get("align_corners", False))
@@ -96,7 +97,8 @@ def plot_volumetric(volume: torch.Tensor, scale_factor: int = 2) -> Figure:
     after = {mode: UpsampleExample(scale_factor=scale_factor, mode=mode)(batch)[0, 0]
              for mode in ("nearest", "trilinear")}
     columns = depth * scale_factor
-    figure, axes = plt.subplots(3, columns, figsize=(1.45 * columns + 1, 5.2), layout="constrained")
+    figure, axes = plt.subplots(3, columns, figsize=(1.45 * columns + 1, 5.2), layout="constrained",
+                                FigureClass=notebook_figure_class())
     for k in range(depth):  # input slice k above the output slices around depth k; the slots between stay empty
         shown = axes[0, k * scale_factor].imshow(volume[k].numpy(), cmap="gray", vmin=0, vmax=1)
         axes[0, k * scale_factor].set_title(f"input depth {k}", fontsize=9)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import http.server
 import os
-import socket
 import struct
 import subprocess
 import sys
@@ -59,48 +59,49 @@ def mnist_root(tmp_path: Path, mnist_arrays) -> Path:
     return root
 
 
-@pytest.fixture
-def mnist_server(tmp_path: Path, mnist_arrays, monkeypatch):
-    """An HTTP server on 127.0.0.1 serving gzipped IDX files; torchvision's MNIST is pointed at it."""
+@contextlib.contextmanager
+def serving_mnist(folder: Path, arrays: dict[str, np.ndarray]):
+    """An HTTP server on 127.0.0.1 serving the arrays as gzipped IDX files, with torchvision's MNIST told
+    their MD5 checksums (the parent reads them, and hands them to the download's child process).
+
+    Yields the server's URL, a mirror for ``--mirror``."""
     from torchvision import datasets
 
-    served = tmp_path / "served"
-    served.mkdir()
+    folder.mkdir(parents=True, exist_ok=True)
     resources = []
-    for name, array in mnist_arrays.items():
-        archive = served / f"{name}.gz"
-        archive.write_bytes(gzip.compress(idx_bytes(array)))
+    for name, array in arrays.items():
+        archive = folder / f"{name}.gz"
+        archive.write_bytes(gzip.compress(idx_bytes(array), mtime=0))
         resources.append((archive.name, hashlib.md5(archive.read_bytes()).hexdigest()))
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(served), **kwargs)
+            super().__init__(*args, directory=str(folder), **kwargs)
 
         def log_message(self, *args):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setattr(datasets.MNIST, "mirrors", [f"http://127.0.0.1:{server.server_port}/"])
-    monkeypatch.setattr(datasets.MNIST, "resources", resources)
-    yield server
-    server.shutdown()
-    server.server_close()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(datasets.MNIST, "resources", resources)
+        try:
+            yield f"http://127.0.0.1:{server.server_port}/"
+        finally:
+            server.shutdown()
+            server.server_close()
 
 
-@pytest.fixture
-def silent_server(monkeypatch):
-    """A server on 127.0.0.1 that accepts connections and never answers; torchvision's MNIST is pointed at it."""
-    from torchvision import datasets
+def run_main(argv, capsys) -> tuple[int, str, str]:
+    """The tutorial's main(argv) in-process: (exit status, stdout, stderr), argparse's exits included."""
+    from upsample_example import main
 
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)  # the kernel completes the handshakes; nobody ever reads or replies
-    port = listener.getsockname()[1]
-    monkeypatch.setattr(datasets.MNIST, "mirrors", [f"http://127.0.0.1:{port}/"])
-    yield listener
-    listener.close()
+    try:
+        status = main([str(arg) for arg in argv])
+    except SystemExit as exit_:
+        status = exit_.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
 
 
 def headless_environment() -> dict[str, str]:

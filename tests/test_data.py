@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import gzip
-import threading
 
 import numpy as np
 import pytest
 import torch
-from conftest import MNIST_NAMES, idx_bytes
+from conftest import idx_bytes
 
-from upsample_example import DataError, MnistSample, first_batch, load_digits, load_mnist, mnist_raw_folder
+from upsample_example import MnistSample, first_batch, load_digits
+from upsample_io import DataError, load_mnist, mnist_raw_folder
 
 
 @pytest.fixture(scope="module")
@@ -143,63 +143,6 @@ def test_corrupt_mnist_files_give_a_message_naming_the_file(mnist_root, name, sp
         assert word in str(raised.value)
 
 
-def test_download_from_a_local_server(tmp_path, mnist_server, mnist_arrays):
-    root = tmp_path / "root"
-    dataset, source = load_digits("mnist", root, download=True, timeout=10)
-    assert "full MNIST" in source
-    assert sorted(path.name for path in root.iterdir()) == ["MNIST"]  # no staging folder left behind
-    raw = mnist_raw_folder(root)
-    for name in MNIST_NAMES:
-        assert (raw / name).read_bytes() == idx_bytes(mnist_arrays[name])
-    image, label = dataset[3]
-    np.testing.assert_allclose(image[0].numpy(), mnist_arrays["train-images-idx3-ubyte"][3] / 255, atol=1e-7)
-    assert label == mnist_arrays["train-labels-idx1-ubyte"][3]
-
-
-def test_download_is_skipped_when_mnist_is_there(mnist_root, silent_server):
-    _, source = load_digits("mnist", mnist_root, download=True, timeout=0.2)
-    assert "full MNIST" in source
-
-
-def _within(seconds: float, function, *args, **kwargs):
-    """Call ``function`` in a thread; fail if it has not returned after ``seconds`` (a hang guard, not a timing)."""
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = function(*args, **kwargs)
-        except Exception as error:
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"still waiting after {seconds} s"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
-
-
-def test_silent_server_falls_back_to_the_sample(tmp_path, silent_server):
-    root = tmp_path / "root"
-    dataset, source = _within(60, load_digits, "auto", root, download=True, timeout=0.5)
-    assert isinstance(dataset, MnistSample)
-    assert "download failed" in source and "falling back to the sample" in source
-    assert not root.exists()  # left as it was found: no empty MNIST/raw, no temporary folder
-
-
-def test_silent_server_with_mnist_required_fails_cleanly(tmp_path, silent_server):
-    with pytest.raises(DataError, match="download failed"):
-        _within(60, load_digits, "mnist", tmp_path, download=True, timeout=0.5)
-
-
-def test_unwritable_root_is_named(tmp_path, mnist_server):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    with pytest.raises(DataError, match="a-file"):
-        load_digits("mnist", blocker, download=True, timeout=5)
-
-
 def test_first_batch_is_shuffled_and_reproducible(sample):
     images, labels = first_batch(sample, batch_size=10, seed=1)
     assert images.shape == (10, 1, 28, 28) and labels.shape == (10,)
@@ -212,8 +155,14 @@ def test_first_batch_is_shuffled_and_reproducible(sample):
 def test_only_the_batch_has_its_pixels_parsed(sample, monkeypatch):
     """What the README's start-up section says: every label is read on opening, pixels only for the batch."""
     parsed = []
-    original = MnistSample._parse
-    monkeypatch.setattr(MnistSample, "_parse", lambda self, index: parsed.append(index) or original(self, index))
+    original = MnistSample._fields
+
+    def fields(self, index, every=False):
+        if every:
+            parsed.append(index)
+        return original(self, index, every)
+
+    monkeypatch.setattr(MnistSample, "_fields", fields)
     first_batch(sample, batch_size=10, seed=0)
     assert len(parsed) == 10
     assert len(sample.targets) == len(sample.rows) == 5000

@@ -8,7 +8,8 @@ import matplotlib
 import pytest
 import torch
 
-from upsample_example import UpsampleExample, figure_format, plot_before_after
+from upsample_example import UpsampleExample, plot_before_after
+from upsample_io import figure_format
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -25,20 +26,32 @@ def test_before_and_after_side_by_side_titled_with_shapes():
     upsampled = UpsampleExample()(digit)
     figure = plot_before_after(digit[0], upsampled[0])
     before, after, colour_bar = figure.axes
-    assert (before.get_title(), after.get_title()) == ("before: 28×28", "after: 56×56")
+    low, high = digit.min().item(), digit.max().item()
+    assert (before.get_title(), after.get_title()) == (f"before: 28×28, values {low:.2f}..{high:.2f}",
+                                                       f"after: 56×56, values {low:.2f}..{high:.2f}")
     # The axes stay, in pixels, so the doubling is visible: 0..27 against 0..55.
     assert before.get_xlim() == (-0.5, 27.5) and after.get_xlim() == (-0.5, 55.5)
     assert (before.images[0].get_array() == digit[0, 0].numpy()).all()
     assert (after.images[0].get_array() == upsampled[0, 0].numpy()).all()
     # one grey scale for both, labelled
-    assert before.images[0].get_clim() == after.images[0].get_clim() == (digit.min().item(), digit.max().item())
+    assert before.images[0].get_clim() == after.images[0].get_clim() == (low, high)
     assert colour_bar.get_ylabel() == "grey level"
 
 
 @pytest.mark.parametrize("shape", [(28, 28), (1, 28, 28), (1, 1, 28, 28)], ids=["HW", "CHW", "NCHW"])
 def test_accepts_one_image_in_any_layout(shape):
     figure = plot_before_after(torch.rand(shape), torch.rand(shape))
-    assert figure.axes[0].get_title() == "before: 28×28"
+    assert figure.axes[0].get_title().startswith("before: 28×28,")
+
+
+def test_the_grey_scale_is_the_inputs_and_an_overshoot_is_named_not_stretched_into_it():
+    step = torch.tensor([0.0, 0, 0, 1, 1, 1]).repeat(6, 1)  # a 0→1 edge: bicubic overshoots both ways
+    upsampled = UpsampleExample(size=(12, 12), mode="bicubic")(step[None, None])[0, 0]
+    low, high = upsampled.min().item(), upsampled.max().item()
+    assert low < 0 and high > 1  # torch's bicubic overshoots (a = -0.75)
+    figure = plot_before_after(step, upsampled)
+    assert figure.axes[1].images[0].get_clim() == (0.0, 1.0)
+    assert figure.axes[1].get_title() == f"after: 12×12, values {low:.2f}..{high:.2f}"
 
 
 def test_refuses_a_batch_and_names_its_shape():
@@ -67,41 +80,50 @@ def test_never_shows_by_itself(monkeypatch):
     plot_before_after(torch.rand(28, 28), torch.rand(56, 56))
 
 
-@pytest.fixture(scope="module")
-def notebook():
-    """An IPython shell with `%matplotlib inline`; calling it runs a cell and returns the PNGs it would show."""
-    pytest.importorskip("matplotlib_inline")
-    from IPython.core.interactiveshell import InteractiveShell
-
-    shell = InteractiveShell.instance()
-    shell.enable_gui = lambda gui=None: None  # the inline backend needs no GUI event loop
-    pictures = []
-    shell.display_pub.publish = lambda data, *args, **kwargs: pictures.extend(k for k in data if k == "image/png")
-    shell.displayhook.write_format_data = lambda data, *args: pictures.extend(k for k in data if k == "image/png")
-    backend = matplotlib.get_backend()
-    shell.run_line_magic("matplotlib", "inline")
-    assert shell.run_cell("import torch\nfrom upsample_example import plot_before_after").success
-
-    def run_cell(cell: str) -> list[str]:
-        pictures.clear()
-        assert shell.run_cell(cell, store_history=True).success  # history: how IPython sees a trailing ;
-        return list(pictures)
-
-    yield run_cell
-    InteractiveShell.clear_instance()
-    matplotlib.use(backend)
-
-
-CELLS = {  # the two ways the README recommends
+CELLS = {  # each way a notebook cell can end with the figure
     "assigned": "figure = plot_before_after(torch.rand(28, 28), torch.rand(56, 56))",
-    "last line with ;": "plot_before_after(torch.rand(28, 28), torch.rand(56, 56));",
-    "after others, with ;": "x = torch.rand(28, 28)\nplot_before_after(x, x);",
+    "ends with ;": "plot_before_after(torch.rand(28, 28), torch.rand(56, 56));",
+    "the cell's last value": "plot_before_after(torch.rand(28, 28), torch.rand(56, 56))",
+    "after other lines, last value": "x = torch.rand(28, 28)\nplot_before_after(x, x)",
+    "shown again later, as a value": "figure",
+    "a lesson's figure, the cell's last value": "plot_modes(sample_digits(1)[0, 0])",
 }
 
 
-@pytest.mark.parametrize("cell", CELLS.values(), ids=CELLS.keys())
-def test_a_notebook_shows_the_figure_exactly_once(notebook, cell):
-    assert notebook(cell) == ["image/png"]
+@pytest.fixture(scope="module")
+def notebook_outputs() -> dict[str, list[dict]]:
+    """Run CELLS in a real Jupyter kernel (ipykernel, through nbclient), in order; each cell's outputs."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from conftest import ROOT
+
+    setup = ("import sys, torch\nsys.path.insert(0, 'lessons')\nfrom upsample_example import plot_before_after\n"
+             "from helpers import sample_digits\nfrom plot_modes import plot_modes")
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(setup)]
+                                    + [nbformat.v4.new_code_cell(cell) for cell in CELLS.values()])
+    nbclient.NotebookClient(book, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT)}}).execute()
+    return {name: cell.outputs for name, cell in zip(CELLS, book.cells[1:], strict=True)}
+
+
+@pytest.mark.parametrize("cell", CELLS.keys())
+def test_a_notebook_shows_the_figure_exactly_once(notebook_outputs, cell):
+    outputs = notebook_outputs[cell]
+    pictures = [output for output in outputs if "image/png" in output.get("data", {})]
+    assert len(pictures) == 1, outputs
+    assert not [output for output in outputs if output["output_type"] == "error"]
+
+
+def test_every_lesson_makes_its_figures_shown_once_in_a_notebook():
+    """Every figure a lesson makes is of the class that a notebook shows once (the kernel test above runs one)."""
+    from conftest import ROOT
+
+    for lesson in sorted((ROOT / "lessons").glob("plot_*.py")):
+        source = lesson.read_text()
+        calls = re.findall(r"plt\.(?:subplots|figure)\((.*?)\)\n", source, re.DOTALL)
+        assert calls, lesson.name
+        for call in calls:
+            assert "FigureClass=notebook_figure_class()" in call, (lesson.name, call[:60])
 
 
 def test_an_image_far_larger_than_its_panel_is_drawn_thinned_in_its_own_pixel_units():

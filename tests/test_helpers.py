@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from helpers import DOUBLING_BLOCKS, checkerboard, doubling_block, high_pass, icnr_, split_digits
 from torch import nn
 
-from upsample_example import DataError, MnistSample, run_as_command
+from upsample_example import MnistSample
+from upsample_io import DataError, run_as_command
 
 
 @pytest.mark.parametrize("kind", DOUBLING_BLOCKS)
@@ -164,3 +165,19 @@ def test_bilinear_transposed_convolution_maps_channel_c_to_channel_c_only():
     assert torch.equal(block(x), torch.zeros(1, 2, 10, 10))
     x[0, 1] = 1.0
     assert block(x)[0, 0].abs().max() == 0 and block(x)[0, 1, 4, 4] == 1.0
+
+
+@pytest.mark.parametrize("blocker", ["a file", "a dangling link"])
+def test_a_lesson_whose_images_folder_cannot_be_made_exits_1_in_one_line(tmp_path, capsys, blocker):
+    import matplotlib.pyplot as plt
+    from helpers import write
+
+    images = tmp_path / "images"
+    if blocker == "a file":
+        images.write_text("in the way")
+    else:
+        images.symlink_to(tmp_path / "nowhere")
+    assert run_as_command(lambda: write(plt.figure(), images, "figure.png")) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {images}: not a folder\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["images"]

@@ -132,3 +132,13 @@ def test_torchscript_keeps_the_layer_and_drops_only_the_checks():
     with pytest.raises(Exception) as raised:
         scripted(torch.rand(1, 1, 28))
     assert "input must be" not in str(raised.value)
+
+
+def test_the_markdown_tables_without_their_results_file_end_in_one_line(tmp_path, capsys):
+    from check_runtimes import main
+
+    from upsample_io import run_as_command
+
+    assert run_as_command(lambda: main(["--markdown", "--results", str(tmp_path / "missing.json")])) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing.json" in err and "without --markdown" in err

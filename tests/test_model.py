@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reference import linear_matrix
 from torch import nn
 
@@ -178,3 +181,16 @@ def test_modes_are_every_mode_torchs_function_accepts_but_lanczos():
     accepted = set(re.search(r"for the modes: ([\w| -]+) \(got", str(raised.value)).group(1).split(" | "))
     assert accepted == {*MODES, "lanczos"}
     assert F.interpolate(torch.rand(1, 1, 4, 4), size=8, mode="lanczos", antialias=True).shape == (1, 1, 8, 8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(side=st.integers(1, 40), factor=st.floats(0.01, 5.0), mode=st.sampled_from(["nearest", "bilinear", "area"]))
+def test_output_sides_are_the_sides_torch_gives(side, factor, mode):
+    model = UpsampleExample(scale_factor=factor, mode=mode)
+    if side * factor < 1:  # no pixel left: refused, and the factor it names leaves one
+        with pytest.raises(ValueError, match="at least") as raised:
+            model.output_sides((side, side))
+        least = float(str(raised.value).split("at least ")[1])
+        assert least >= factor and min(F.interpolate(torch.rand(1, 1, side, side), scale_factor=least).shape[2:]) >= 1
+        return
+    assert model.output_sides((side, side)) == tuple(model(torch.rand(1, 1, side, side)).shape[2:])

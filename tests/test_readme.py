@@ -90,7 +90,8 @@ def test_options_table_shows_the_parsers_defaults():
     assert rows["--size"] == " ".join(map(str, defaults["--size"]))
     assert f"may take at most {MAX_BATCH_BYTES // 2**20} MiB" in README
     help_text = parser.format_help()
-    assert f"may be at most {MAX_BATCH_BYTES // 2**20} MiB" in " ".join(help_text.split())
+    assert f"may take at most {MAX_BATCH_BYTES // 2**20} MiB" in " ".join(help_text.split())
+    assert rows["--download-stall"] == f"{defaults['--download-stall']:g}"
 
 
 def test_checkerboard_table_is_what_the_lesson_prints(every_figure):

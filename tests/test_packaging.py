@@ -1,0 +1,48 @@
+"""pyproject.toml: `pip install -e .` makes the tutorial importable from anywhere, with requirements.txt as its
+dependencies and LICENSE as its licence."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE", "requirements.txt", "upsample_example.py", "upsample_io.py")
+
+
+def test_an_editable_install_imports_from_any_folder_with_the_requirements_as_dependencies(tmp_path):
+    project, prefix, elsewhere = tmp_path / "project", tmp_path / "prefix", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    for name in PROJECT_FILES:  # a copy: the build writes its egg-info beside the sources
+        shutil.copy(ROOT / name, project / name)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--prefix", str(prefix), "-e", str(project)], check=True, capture_output=True, timeout=300)
+    site_packages = next(prefix.glob("lib/python*/site-packages"))
+    script = (f"import site; site.addsitedir({str(site_packages)!r}); "
+              "import upsample_example, upsample_io; print(upsample_example.__file__); print(upsample_io.__file__)")
+    result = subprocess.run([sys.executable, "-c", script], cwd=elsewhere, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(project / "upsample_example.py"), str(project / "upsample_io.py")]
+    metadata = next(site_packages.glob("upsample_example-*.dist-info")) / "METADATA"
+    requires = [line.split(": ", 1)[1] for line in metadata.read_text().splitlines() if line.startswith("Requires-Dist")]
+    wanted = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    assert requires == wanted
+    assert "License-Expression: MIT" in metadata.read_text()
+    assert "MIT License" in (ROOT / "LICENSE").read_text().splitlines()[0]
+
+
+def test_pypis_torch_for_linux_brings_nvidias_libraries_as_the_readme_says():
+    import importlib.metadata
+    import platform
+
+    if platform.system() != "Linux" or "+cpu" in importlib.metadata.version("torch"):
+        pytest.skip("the README's sentence is about PyPI's Linux build")
+    nvidia = [dist for dist in importlib.metadata.distributions() if dist.metadata["Name"].startswith("nvidia-")]
+    assert any(requirement.startswith("nvidia-") for requirement in importlib.metadata.requires("torch"))
+    size = sum(file.locate().stat().st_size for dist in nvidia for file in dist.files or () if file.locate().is_file())
+    assert size > 2**30
