@@ -150,3 +150,13 @@ def test_torchs_alternatives_beat_the_layer_at_every_batch_size_as_the_readme_sa
     decoder = {(row["method"], row["layout"]): row["ms"] for row in report["decoder"]}
     for mode in ("nearest", "bilinear"):
         assert decoder[(f"torch {mode}", "contiguous")] > 5 * decoder[(f"torch {mode}", "channels_last")]
+
+
+@pytest.mark.parametrize(("mode", "kernel"), [("bilinear", "upsample_bilinear2d_channels_last"),
+                                              ("bicubic", "compute_indices_weights_cubic")])
+def test_at_56_bilinear_takes_the_channels_last_kernel_and_bicubic_its_generic_one(mode, kernel):
+    import torch
+    import torch.nn.functional as F
+
+    with pytest.raises(RuntimeError, match=f'"{kernel}" not implemented'):
+        F.interpolate(torch.zeros(1, 1, 28, 28, dtype=torch.int32), size=(56, 56), mode=mode)

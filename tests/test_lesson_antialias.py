@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from plot_antialias import (
+    ENLARGED,
     ENLARGING,
     GRATINGS,
     SHRINKING,
@@ -303,3 +304,15 @@ def test_the_lesson_writes_both_figures_and_prints_every_variant(every_figure):
     lines = printed["lessons/plot_antialias.py"]
     for label in (*ENLARGING, *SHRINKING):
         assert any(line.strip().startswith(label) for line in lines), label
+
+
+def test_on_the_lessons_digit_the_kernel_alone_explains_antialiased_bicubic_and_the_edge_rule_shows_elsewhere():
+    """The README's two reasons, on the lesson's digit (black edge) and on a random image (bright edge)."""
+    from helpers import sample_digits
+
+    keys = torch.from_numpy(cubic_matrix(28, ENLARGED, a=-0.5))  # a = −0.5, the edge pixel repeated
+    for image, edge_rule_shows in ((sample_digits(1)[0, 0].double(), False), (torch.rand(28, 28).double(), True)):
+        antialiased = F.interpolate(image[None, None], size=ENLARGED, mode="bicubic", antialias=True)[0, 0]
+        kernel_only = keys @ image @ keys.T
+        assert (antialiased - kernel_only).abs().max().item() > 1e-3 if edge_rule_shows else \
+            (antialiased - kernel_only).abs().max().item() < 1e-12

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -192,3 +193,49 @@ def test_output_shape_and_value_range(case, seed):
         assert x.min() - 1e-12 <= output.min() and output.max() <= x.max() + 1e-12
     if mode.startswith("nearest"):  # copies: every output value is an input value
         assert torch.isin(output, x).all()
+
+
+# -- facts the README states about the modes, each measured on torch --------------------------------------------------
+@pytest.mark.parametrize(("n_out", "copies"), [(82, [42, 40]), (94, [48, 46])])
+def test_float32_nearest_moves_a_border_at_some_integer_factors(n_out, copies):
+    out = F.interpolate(torch.arange(2.0).reshape(1, 1, 2), size=n_out, mode="nearest")[0, 0]
+    assert [(out == value).sum().item() for value in (0.0, 1.0)] == copies
+    assert [nearest_index(d, 2, n_out) for d in range(n_out)].count(0) == n_out // 2  # exact arithmetic: half each
+
+
+def test_area_at_3_to_5_weighs_what_its_region_touches_equally():
+    weights = F.interpolate(torch.eye(3).reshape(3, 1, 3), size=5, mode="area")[:, 0, 1]  # output 1's weights
+    assert weights.tolist() == [0.5, 0.5, 0.0]  # though it spans [0.6, 1.2): 0.4 of pixel 0, 0.2 of pixel 1
+
+
+@pytest.mark.parametrize("mode", ["linear", "bilinear", "trilinear", "area"])
+def test_on_constants_the_interpolating_modes_leave_the_range_only_by_rounding(mode):
+    rank = {"linear": 1, "bilinear": 2, "trilinear": 3, "area": 1}[mode]
+    worst = 0.0
+    for value in (0.1, 0.123, 0.3, 0.7, 0.9, 1.0):
+        for n_in in range(1, 30):
+            x = torch.full((1, 1) + (n_in,) * rank, value)
+            for n_out in range(1, 70, 3):
+                y = F.interpolate(x, size=(n_out,) * rank, mode=mode)
+                worst = max(worst, (y - value).abs().max().item())
+    assert 0 < worst <= 2e-7  # a few float32 units in the last place; never more
+    exact = F.interpolate(torch.full((1, 1) + (5,) * rank, 0.3, dtype=torch.float64), size=(13,) * rank, mode=mode)
+    assert (exact - 0.3).abs().max().item() < 1e-15
+
+
+def test_trilinear_doubling_4_slices_copies_the_ends_and_blends_the_6_between():
+    volume = torch.arange(4.0).reshape(1, 1, 4, 1, 1).expand(1, 1, 4, 2, 2)
+    depth = F.interpolate(volume, scale_factor=2, mode="trilinear")[0, 0, :, 0, 0].tolist()
+    assert depth == [0.0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.0]  # slice 2 at depth 0.75: ¼ of digit 0, ¾ of 1
+
+
+@pytest.mark.parametrize(("mode", "antialias", "taps", "negative", "read"), [
+    ("bilinear", False, 2, 0, 128), ("bicubic", False, 4, 2, 256),
+    ("bilinear", True, 8, 0, 256), ("bicubic", True, 16, 8, 256), ("lanczos", True, 24, 8, 256),
+], ids=["bilinear", "bicubic", "bilinear, antialias", "bicubic, antialias", "lanczos"])
+def test_shrinking_256_to_64_the_taps_each_output_reads(mode, antialias, taps, negative, read):
+    eye = torch.eye(256, dtype=torch.float64).reshape(256, 1, 1, 256)
+    weights = F.interpolate(eye, size=(1, 64), mode=mode, antialias=antialias)[:, 0, 0, :]  # (input, output)
+    column = weights[:, 32]  # output 32 covers inputs 128..131
+    assert (column.abs() > 1e-15).sum().item() == taps and (column < -1e-15).sum().item() == negative
+    assert ((weights.abs() > 1e-15).sum(dim=1) > 0).sum().item() == read  # inputs that any output reads
