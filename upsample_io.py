@@ -584,6 +584,7 @@ class Command:
         self.status, self.stack = 0, contextlib.ExitStack()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(AttributeError, ValueError):  # a stream replaced by a test or a notebook
+                self.stack.callback(stream.reconfigure, errors=stream.errors)
                 stream.reconfigure(errors="backslashreplace")
         try:
             if threading.current_thread() is threading.main_thread():  # signal handlers can only be set there
@@ -599,22 +600,22 @@ class Command:
         return self
 
     def __exit__(self, kind, error, traceback) -> bool:
-        self.stack.close()
-        if error is None:
-            return False
-        if isinstance(error, DataError):
-            line, self.status = f"error: {error}", 1
-        elif isinstance(error, OSError):
-            where = f"{error.filename}: " if error.filename else ""
-            line, self.status = f"error: {where}{error.strerror or error}", 1
-        elif isinstance(error, KeyboardInterrupt):
-            line, self.status = "interrupted", 130
-        elif isinstance(error, Stopped):
-            line, self.status = f"stopped by {signal.Signals(error.args[0]).name}", 128 + error.args[0]
-        else:
-            return False  # a bug: its traceback is what a report needs
-        print(line, file=sys.stderr)
-        return True
+        with self.stack:  # closed last: the line below is still written with escapes
+            if error is None:
+                return False
+            if isinstance(error, DataError):
+                line, self.status = f"error: {error}", 1
+            elif isinstance(error, OSError):
+                where = f"{error.filename}: " if error.filename else ""
+                line, self.status = f"error: {where}{error.strerror or error}", 1
+            elif isinstance(error, KeyboardInterrupt):
+                line, self.status = "interrupted", 130
+            elif isinstance(error, Stopped):
+                line, self.status = f"stopped by {signal.Signals(error.args[0]).name}", 128 + error.args[0]
+            else:
+                return False  # a bug: its traceback is what a report needs
+            print(line, file=sys.stderr)
+            return True
 
 
 def run_as_command(work: Callable[[], int]) -> int:

@@ -14,7 +14,6 @@ six ways, each run in eager PyTorch and in five other runtimes. Needs onnx, onnx
 # %%
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
@@ -28,7 +27,7 @@ import helpers  # noqa: F401  (puts the repository root on sys.path)
 import torch
 
 from upsample_example import UpsampleExample
-from upsample_io import DataError, run_as_command, write_atomically
+from upsample_io import DataError, OneLineParser, run_as_command, write_atomically
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "runtimes.json"
@@ -255,7 +254,7 @@ def write_results(data: dict, path: Path = RESULTS) -> Path:
 
 # %%
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = OneLineParser(description=__doc__.strip().splitlines()[0])  # a mistake is one line
     parser.add_argument("--markdown", action="store_true", help=f"print the README's tables from {RESULTS.name}")
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="where the results are kept (default: %(default)s)")

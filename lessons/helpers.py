@@ -19,7 +19,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from upsample_example import DEFAULT_SEED, IMAGES, MnistSample, UpsampleExample  # noqa: E402
-from upsample_io import DataError, save_figure  # noqa: E402
+from upsample_io import DataError, OneLineParser, save_figure  # noqa: E402
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -33,7 +33,7 @@ DOUBLING_BLOCKS = ("resize-conv", "transposed k3", "transposed k4", "transposed 
 
 def lesson_parser(docstring: str) -> argparse.ArgumentParser:
     """A lesson's command line: its docstring's first line as the description, and where figures go."""
-    parser = argparse.ArgumentParser(description=docstring.strip().splitlines()[0])
+    parser = OneLineParser(description=docstring.strip().splitlines()[0])  # a mistake is one line
     parser.add_argument("--images", type=Path, default=IMAGES, metavar="FOLDER",
                         help="where to write the figures (default: %(default)s)")
     return parser

@@ -7,7 +7,6 @@ Run it from the repository root (about half a minute on two cores; see the READM
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -26,7 +25,10 @@ def commands(images: Path) -> list[list[str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    sys.path.insert(0, str(ROOT))  # for upsample_io, which imports only the standard library
+    from upsample_io import OneLineParser
+
+    parser = OneLineParser(description=__doc__.strip().splitlines()[0])  # a mistake is one line
     parser.add_argument("--images", type=Path, default=ROOT / "images", metavar="FOLDER",
                         help="where to write the figures (default: %(default)s)")
     args = parser.parse_args(argv)

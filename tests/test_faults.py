@@ -303,6 +303,10 @@ def test_a_terminal_that_cannot_write_the_name_gets_escapes(tmp_path):
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0 and err == "" and "zw\\xf6lf.png" in out
     assert (tmp_path / "zwölf.png").is_file()
+    (tmp_path / "blöck").write_text("a file where a folder should be")
+    process = start(tmp_path, tmp_path / "blöck" / "f.png", env=env)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and err == f"error: {tmp_path}/bl\\xf6ck: not a folder\n"
 
 
 @pytest.mark.parametrize(("variable", "value", "status", "words"), [

@@ -181,3 +181,16 @@ def test_a_lesson_whose_images_folder_cannot_be_made_exits_1_in_one_line(tmp_pat
     err = capsys.readouterr().err
     assert err == f"error: {images}: not a folder\n"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["images"]
+
+
+@pytest.mark.parametrize("script", ["plot_modes.py", "check_runtimes.py", "run_all.py"])
+def test_a_lesson_given_a_bad_flag_exits_2_in_one_line(script):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    result = subprocess.run([sys.executable, str(ROOT / "lessons" / script), "--bogus"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "unrecognized arguments: --bogus" in result.stderr
