@@ -185,6 +185,7 @@ def plot_shrinking() -> Figure:
         ax.imshow(shrunk.clamp(0, 1).numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(f"{label}\n{SHRUNK}×{SHRUNK}", fontsize=9)
     hide_ticks(axes)
+    top.colorbar(axes[0, 0].images[0], ax=axes, shrink=0.85, label="grey level (clamped to 0..1)")
     top.suptitle(f"Shrunk 4×: the rings within {PATTERN // 8} input pixels of the centre fit the smaller image; "
                  "beyond them, only grey is correct")
 

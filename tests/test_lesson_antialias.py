@@ -295,6 +295,10 @@ def test_shrinking_figure_plots_the_measured_aliasing():
     images = [ax for ax in figure.axes if ax.images]
     assert len(images) == 1 + len(SHRINKING)
     assert images[1].images[0].get_array().shape == (64, 64)
+    # one labelled colour bar for the plate and its shrinks, which share the scale 0..1
+    bars = [ax for ax in figure.axes if ax.get_ylabel() == "grey level (clamped to 0..1)"]
+    assert len(bars) == 1
+    assert {ax.images[0].get_clim() for ax in images} == {(0, 1)}
 
 
 def test_the_lesson_writes_both_figures_and_prints_every_variant(every_figure):
