@@ -146,7 +146,9 @@ def test_figure_shares_one_scale_per_row_with_labelled_colour_bars(digits):
     assert {"taps per output pixel", "output value", "output − local mean"} <= {ax.get_ylabel() for ax in figure.axes}
     digit = images[len(DOUBLING_BLOCKS)]  # the first panel of the second row
     assert digit.images[0].get_array().shape == (56, 56)  # a 28×28 digit, doubled
-    assert "28×28 digit → 56×56" in digit.get_title()
+    assert "28×28 → 56×56" in digit.get_ylabel()
+    assert all("\n" not in ax.get_title() for ax in images)  # one line each: what differs between the blocks
+    assert digit.get_title().startswith("checkerboard ")
     matplotlib.pyplot.close(figure)
 
 
