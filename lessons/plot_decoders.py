@@ -86,8 +86,8 @@ def train_autoencoder(kind: str, digits: torch.Tensor, epochs: int = EPOCHS, see
 
 # %%
 def plot_decoders(originals: torch.Tensor, reconstructions: dict[str, torch.Tensor], shown: int = 8) -> Figure:
-    """Left: the first ``shown`` originals and each decoder's reconstructions, each row above its high-pass view.
-    Right: each decoder's error (reconstruction − original) averaged over all the digits.
+    """One row per decoder: the first ``shown`` reconstructions above their high-pass views and, beside them,
+    the decoder's error (reconstruction − original) averaged over all the digits. The first row: the originals.
 
     What a decoder does at the same place in every output adds up in the average, while the digits' own
     strokes, different every time, cancel. Panels of one kind share one colour scale.
@@ -96,33 +96,38 @@ def plot_decoders(originals: torch.Tensor, reconstructions: dict[str, torch.Tens
 
     rows = {"original": originals, **reconstructions}
     shown = min(shown, len(originals))
-    figure = plt.figure(figsize=(1.25 * shown + 3.6, 1.3 * 2 * len(rows) + 0.6), layout="constrained",
+    figure = plt.figure(figsize=(1.25 * shown + 3.4, 1.3 * 2 * len(rows) + 1.4), layout="constrained",
                         FigureClass=notebook_figure_class())
-    left, right = figure.subfigures(1, 2, width_ratios=[shown, 2.4])
-    axes = left.subplots(2 * len(rows), shown, squeeze=False)
+    # Digit columns, a gap, then the mean-error column, where each decoder's panel spans its two rows; a thin
+    # row above and below for the colour bars.
+    grid = figure.add_gridspec(2 * len(rows) + 2, shown + 2, width_ratios=[1] * shown + [0.15, 2],
+                               height_ratios=[0.12] + [1] * 2 * len(rows) + [0.12])
+    axes = [[figure.add_subplot(grid[row + 1, column]) for column in range(shown)] for row in range(2 * len(rows))]
     details = {label: high_pass(images[:shown]) for label, images in rows.items()}
     limit = max(detail.abs().max().item() for detail in details.values())
-    for row, (label, images) in enumerate(rows.items()):
-        for column in range(shown):
-            grey = axes[2 * row, column].imshow(images[column, 0].numpy(), cmap="gray", vmin=0, vmax=1)
-            detail = axes[2 * row + 1, column].imshow(details[label][column, 0].numpy(), cmap="RdBu_r",
-                                                      vmin=-limit, vmax=limit)
-        axes[2 * row, 0].set_ylabel(label, fontsize=9)
-        axes[2 * row + 1, 0].set_ylabel("high-pass", fontsize=9)
-    hide_ticks(axes)
-    left.colorbar(grey, ax=axes, shrink=0.5, label="grey level (rows of digits)")
-    left.colorbar(detail, ax=axes, shrink=0.5, label="pixel − 3×3 mean (high-pass rows)")
-    left.suptitle(f"{shown} held-out digits, and their reconstructions", fontsize=10)
-
     errors = {kind: (images - originals).mean(dim=0)[0] for kind, images in reconstructions.items()}  # (28, 28)
     scale = max(error.abs().max().item() for error in errors.values())
-    error_axes = right.subplots(len(errors), 1, squeeze=False)[:, 0]
-    for ax, (kind, error) in zip(error_axes, errors.items(), strict=True):
-        mean_error = ax.imshow(error.numpy(), cmap="RdBu_r", vmin=-scale, vmax=scale)
-        ax.set_title(kind, fontsize=9)
-    hide_ticks(error_axes)
-    right.colorbar(mean_error, ax=error_axes, shrink=0.6, label="mean error")
-    right.suptitle(f"error averaged over\nall {len(originals)} held-out digits", fontsize=10)
+    error_axes = []
+    for row, (label, images) in enumerate(rows.items()):
+        for column in range(shown):
+            grey = axes[2 * row][column].imshow(images[column, 0].numpy(), cmap="gray", vmin=0, vmax=1)
+            detail = axes[2 * row + 1][column].imshow(details[label][column, 0].numpy(), cmap="RdBu_r",
+                                                      vmin=-limit, vmax=limit)
+        axes[2 * row][0].set_ylabel(label.replace(" ", "\n", 1) if len(label) > 12 else label, fontsize=9)
+        axes[2 * row + 1][0].set_ylabel("high-pass", fontsize=9)
+        if label in errors:
+            ax = figure.add_subplot(grid[2 * row + 1: 2 * row + 3, shown + 1])
+            mean_error = ax.imshow(errors[label].numpy(), cmap="RdBu_r", vmin=-scale, vmax=scale)
+            ax.set_title(f"{label}: mean error", fontsize=9)
+            error_axes.append(ax)
+    digit_axes = [ax for row in axes for ax in row]
+    hide_ticks(digit_axes + error_axes)
+    axes[0][0].set_title(f"{shown} of the {len(originals)} held-out digits", loc="left", fontsize=9)
+    bars = {"grey level (digit rows)": (grey, grid[0, shown // 4: shown - shown // 4]),
+            "pixel − 3×3 mean (high-pass rows)": (detail, grid[-1, shown // 4: shown - shown // 4]),
+            f"mean error over all {len(originals)} digits": (mean_error, grid[-1, shown + 1])}
+    for label, (image, place) in bars.items():
+        figure.colorbar(image, cax=figure.add_subplot(place), orientation="horizontal", label=label)
     figure.suptitle("Decoders that differ only in how they double")
     return figure
 

@@ -65,21 +65,27 @@ def test_held_out_numbers_order_as_the_readme_says(every_figure):
     assert board["sub-pixel ICNR"] > 10 * board["resize-conv"] and board["transposed k4 bilinear"] > board["transposed k4"]
 
 
-def test_figure_draws_digits_high_pass_views_and_mean_errors():
+def test_figure_draws_digits_high_pass_views_and_each_mean_error_beside_its_rows():
     originals = torch.rand(12, 1, 28, 28)
     rebuilt = {kind: torch.rand(12, 1, 28, 28) for kind in DOUBLING_BLOCKS}
     figure = plot_decoders(originals, rebuilt, shown=4)
-    digits_subfigure, errors_subfigure = figure.subfigs
-    grid = [ax for ax in digits_subfigure.axes if ax.images]
-    assert len(grid) == 2 * (1 + len(DOUBLING_BLOCKS)) * 4  # per row: digits, then their high-pass views
-    assert [grid[8 * row].get_ylabel() for row in range(1 + len(DOUBLING_BLOCKS))] == ["original", *DOUBLING_BLOCKS]
+    pictures = [ax for ax in figure.axes if ax.images]
+    grid, maps = pictures[:2 * (1 + len(DOUBLING_BLOCKS)) * 4], pictures[2 * (1 + len(DOUBLING_BLOCKS)) * 4:]
+    assert len(maps) == len(DOUBLING_BLOCKS)
+    assert [grid[8 * row].get_ylabel().replace("\n", " ") for row in range(1 + len(DOUBLING_BLOCKS))] == ["original", *DOUBLING_BLOCKS]
     np.testing.assert_allclose(grid[8 + 4 + 2].images[0].get_array(), high_pass(rebuilt["resize-conv"])[2, 0].numpy())
-    maps = [ax for ax in errors_subfigure.axes if ax.images]
-    assert [ax.get_title() for ax in maps] == list(DOUBLING_BLOCKS)
-    for ax, kind in zip(maps, DOUBLING_BLOCKS, strict=True):  # the mean error over all 12 digits, on one shared scale
+    assert [ax.get_title() for ax in maps] == [f"{kind}: mean error" for kind in DOUBLING_BLOCKS]
+    figure.canvas.draw()
+    for row, (ax, kind) in enumerate(zip(maps, DOUBLING_BLOCKS, strict=True), start=1):
+        # the mean error over all 12 digits, on one shared scale, level with its decoder's two rows
         np.testing.assert_allclose(ax.images[0].get_array(), (rebuilt[kind] - originals).mean(dim=0)[0].numpy(), rtol=1e-6)
+        digits, high_passes = grid[8 * row].get_position(), grid[8 * row + 4].get_position()
+        centre = (ax.get_position().y0 + ax.get_position().y1) / 2
+        assert high_passes.y0 <= centre <= digits.y1
     assert len({ax.images[0].get_clim() for ax in maps}) == 1
-    assert any(ax.get_ylabel() == "mean error" for ax in errors_subfigure.axes)
+    assert all(0 <= ax.get_tightbbox().y0 and ax.get_tightbbox().y1 <= figure.bbox.height for ax in figure.axes)
+    labels = {ax.get_xlabel() for ax in figure.axes}
+    assert {"grey level (digit rows)", "pixel − 3×3 mean (high-pass rows)", "mean error over all 12 digits"} <= labels
     matplotlib.pyplot.close(figure)
 
 
