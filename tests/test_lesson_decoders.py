@@ -49,20 +49,15 @@ def test_every_decoder_learned(every_figure):
         assert last < 0.2 * first
 
 
-def test_held_out_numbers_order_as_the_readme_says(every_figure):
+def test_held_out_numbers_hold_what_the_readme_says_holds_by_a_wide_margin(every_figure):
+    """Only the claims the README keeps: the learned decoders' order moves with the seed and the processor."""
     numbers = table(every_figure[1][SCRIPT])
     board = {name: values[-1] for name, values in numbers.items()}
     error = {name: values[0] for name, values in numbers.items() if len(values) == 2}
     learned = [kind for kind in DOUBLING_BLOCKS if kind != "resize-conv"]
-    # the resize-convolution reconstructs worst, twice the error of any other, and keeps the least checkerboard
-    assert 1.8 < error["resize-conv"] / max(error[kind] for kind in learned) < 2.2
-    assert board["resize-conv"] < min(board[kind] for kind in learned)
-    assert board["resize-conv"] > 2 * board["(originals)"]
-    # kernel 4 reconstructs best, with or without the bilinear start; the sub-pixel decoders keep the most
-    assert min(error, key=error.get) in ("transposed k4", "transposed k4 bilinear")
-    assert min(board["sub-pixel"], board["sub-pixel ICNR"]) > max(board[kind] for kind in learned[:3])
-    # ICNR and the bilinear start remove the checkerboard at initialisation, not the one training puts back
-    assert board["sub-pixel ICNR"] > 10 * board["resize-conv"] and board["transposed k4 bilinear"] > board["transposed k4"]
+    # the resize-convolution reconstructs worst, by more than 1.5 times, and keeps the least checkerboard
+    assert error["resize-conv"] > 1.5 * max(error[kind] for kind in learned)
+    assert board["(originals)"] < board["resize-conv"] < min(board[kind] for kind in learned)
 
 
 def test_figure_draws_digits_high_pass_views_and_each_mean_error_beside_its_rows():
@@ -83,7 +78,7 @@ def test_figure_draws_digits_high_pass_views_and_each_mean_error_beside_its_rows
         centre = (ax.get_position().y0 + ax.get_position().y1) / 2
         assert high_passes.y0 <= centre <= digits.y1
     assert len({ax.images[0].get_clim() for ax in maps}) == 1
-    assert all(0 <= ax.get_tightbbox().y0 and ax.get_tightbbox().y1 <= figure.bbox.height for ax in figure.axes)
+    assert all(ax.get_tightbbox().y0 >= 0 and ax.get_tightbbox().y1 <= figure.bbox.height for ax in figure.axes)
     labels = {ax.get_xlabel() for ax in figure.axes}
     assert {"grey level (digit rows)", "pixel − 3×3 mean (high-pass rows)", "mean error over all 12 digits"} <= labels
     matplotlib.pyplot.close(figure)

@@ -139,10 +139,9 @@ def test_the_orderings_the_readme_states(every_figure):
     ssim_of = {name: values[2] for name, values in rows.items()}
     off = {name: values[4] for name, values in rows.items()}
     fixed = list(FIXED)
-    # every learned upsampler beats every fixed mode, on both measures, and the residual one is best
+    # every learned upsampler beats every fixed mode, on both measures, by more than 4 dB of PSNR
     assert min(psnr_of[name] for name in LEARNED) > max(psnr_of[name] for name in fixed) + 4
     assert min(ssim_of[name] for name in LEARNED) > max(ssim_of[name] for name in fixed)
-    assert max(rows, key=psnr_of.get) == "bicubic + residual" == max(rows, key=ssim_of.get) == min(rows, key=off.get)
     # among the fixed: lanczos highest PSNR, bicubic next; clamping raises both measures; clamped bicubic best SSIM
     by_psnr = sorted(fixed, key=psnr_of.get, reverse=True)
     assert [name.split(",")[0] for name in by_psnr[:4]] == ["lanczos", "lanczos", "bicubic", "bicubic"]
@@ -150,11 +149,10 @@ def test_the_orderings_the_readme_states(every_figure):
         assert psnr_of[f"{mode}, clamped"] > psnr_of[mode] and ssim_of[f"{mode}, clamped"] > ssim_of[mode]
     assert max(fixed, key=ssim_of.get) == "bicubic, clamped"
     assert rows["nearest"] == rows["nearest-exact"] == rows["area"]
-    # visibly off: the best 4.6 %, the fixed modes 15–25 %, all black fewer than bilinear
-    assert off["bicubic + residual"] < 5 and all(15 <= off[name] <= 25 for name in fixed)
+    # visibly off: the learned about 5 %, the fixed modes 15–25 %, all black fewer than bilinear
+    assert all(4 <= off[name] <= 6 for name in LEARNED) and all(15 <= off[name] <= 25 for name in fixed)
     assert off["(all black)"] < off["bilinear"]
     assert "background (black) pixels: 81% of the held-out digits" in printed
-    # PSNR and SSIM disagree on two pairs; black scores some SSIM from the background and none on the strokes
+    # PSNR and SSIM disagree on a pair; black scores some SSIM from the background and none on the strokes
     assert psnr_of["bilinear"] > psnr_of["nearest"] and ssim_of["bilinear"] < ssim_of["nearest"]
-    assert psnr_of["ESPCN, ICNR"] > psnr_of["ESPCN"] and ssim_of["ESPCN, ICNR"] < ssim_of["ESPCN"]
     assert rows["(all black)"][2] > 0.2 and rows["(all black)"][3] == 0.0
