@@ -7,8 +7,9 @@ the results are kept in lessons/runtimes.json, from which the README's tables ar
     python lessons/check_runtimes.py --markdown   # print the README's tables from lessons/runtimes.json
 
 Every mode and rank UpsampleExample offers, both align_corners where they apply, and the output size given
-six ways, each run in eager PyTorch and in five other runtimes. Needs onnx, onnxruntime and onnxscript
-(requirements-dev.txt).
+six ways, each run in eager PyTorch and in five other runtimes; then what only F.interpolate has (antialias,
+lanczos), PixelShuffle and PixelUnshuffle, and the nearest modes at exact ties, in four of them. Needs onnx,
+onnxruntime and onnxscript (requirements-dev.txt).
 """
 
 # %%
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import helpers  # noqa: F401  (puts the repository root on sys.path)
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from upsample_example import UpsampleExample
 from upsample_io import DataError, OneLineParser, run_as_command, write_atomically
@@ -65,6 +68,36 @@ SPECS = {
 }
 RUNTIMES = ("torch.export", "torch.compile", "TorchScript", "ONNX Runtime", "ONNX Runtime, legacy exporter")
 DYNAMIC_SHAPES = {2: [(1, 3, 12, 15), (4, 3, 20, 11)]}  # the dynamic-shape export is run at these other sizes
+
+
+class Interpolate(nn.Module):
+    """F.interpolate(x, size, **options) as a module, for what nn.Upsample cannot do: antialias and lanczos."""
+
+    def __init__(self, size: int, **options) -> None:
+        super().__init__()
+        self.size, self.options = size, options
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, size=self.size, **self.options)
+
+
+# What only the function has (antialias=True, mode 'lanczos'), the sub-pixel layers, and the nearest modes where
+# output centres fall exactly on pixel borders (20→6 and 28→42): each a module and the input it is run on.
+FUNCTIONS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
+    "bilinear, antialias, 28→14": (lambda: Interpolate(14, mode="bilinear", antialias=True), (2, 3, 28, 28)),
+    "bilinear, antialias, 14→28": (lambda: Interpolate(28, mode="bilinear", antialias=True), (2, 3, 14, 14)),
+    "bicubic, antialias, 28→14": (lambda: Interpolate(14, mode="bicubic", antialias=True), (2, 3, 28, 28)),
+    "bicubic, antialias, 14→28": (lambda: Interpolate(28, mode="bicubic", antialias=True), (2, 3, 14, 14)),
+    "lanczos, 28→14": (lambda: Interpolate(14, mode="lanczos", antialias=True), (2, 3, 28, 28)),
+    "lanczos, 14→28": (lambda: Interpolate(28, mode="lanczos", antialias=True), (2, 3, 14, 14)),
+    "PixelShuffle(2)": (lambda: nn.PixelShuffle(2), (2, 12, 7, 9)),
+    "PixelUnshuffle(2)": (lambda: nn.PixelUnshuffle(2), (2, 3, 14, 18)),
+    "nearest, ties 20→6": (lambda: UpsampleExample(size=6, mode="nearest"), (2, 3, 20, 20)),
+    "nearest-exact, ties 20→6": (lambda: UpsampleExample(size=6, mode="nearest-exact"), (2, 3, 20, 20)),
+    "nearest, ties 28→42": (lambda: UpsampleExample(size=42, mode="nearest"), (2, 3, 28, 28)),
+    "nearest-exact, ties 28→42": (lambda: UpsampleExample(size=42, mode="nearest-exact"), (2, 3, 28, 28)),
+}
+FUNCTION_RUNTIMES = ("torch.export", "torch.compile", "ONNX Runtime", "ONNX Runtime, legacy exporter")
 
 
 def case_input(rank: int, spec: str, seed: int = 0) -> torch.Tensor:
@@ -139,9 +172,17 @@ def describe(error: BaseException) -> str:
 
 def run_case(variant: str, spec: str, runtime: str) -> dict:
     """One cell: {'status': 'agrees' | 'differs' | 'fails', 'difference': largest |runtime − eager|, 'error': ...}."""
-    rank = VARIANTS[variant][0]
-    x = case_input(rank, spec)
-    model = case_model(variant, spec)
+    return compare(case_model(variant, spec), case_input(VARIANTS[variant][0], spec), runtime)
+
+
+def run_function_case(name: str, runtime: str) -> dict:
+    """One cell of the function-only table, as run_case's."""
+    make, shape = FUNCTIONS[name]
+    return compare(make().eval(), torch.rand(shape, generator=torch.Generator().manual_seed(0)), runtime)
+
+
+def compare(model: nn.Module, x: torch.Tensor, runtime: str) -> dict:
+    """Run ``model`` on ``x`` eagerly and in ``runtime``; how the two compare."""
     with torch.no_grad():
         eager = model(x)
         try:
@@ -193,9 +234,14 @@ def measure(variants: Sequence[str] = tuple(VARIANTS), specs: Sequence[str] = tu
     dynamic = [{"variant": variant, "runtime": runtime, **run_dynamic(variant, runtime)}
                for variant in variants if VARIANTS[variant][0] in DYNAMIC_SHAPES
                for runtime in ("torch.export", "ONNX Runtime")]
+    functions = []
+    for name in FUNCTIONS:
+        functions += [{"variant": name, "runtime": runtime, **run_function_case(name, runtime)}
+                      for runtime in FUNCTION_RUNTIMES]
+        report(f"{name:<28} " + " ".join(cell(case) for case in functions[-len(FUNCTION_RUNTIMES):]))
     versions = {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__,
                 "onnxscript": onnxscript.__version__, "python": platform.python_version()}
-    return {"versions": versions, "tolerance": TOLERANCE, "cases": cases, "dynamic": dynamic}
+    return {"versions": versions, "tolerance": TOLERANCE, "cases": cases, "dynamic": dynamic, "functions": functions}
 
 
 # %% [markdown]
@@ -243,7 +289,21 @@ def markdown(data: dict) -> str:
         marks = [cell(case) + (f" {case['difference']:.2g}" if case["status"] == "differs" else "")
                  for case in dynamic if case["variant"] == variant]
         lines.append(f"| {variant} | " + " | ".join(marks) + " |")
-    return "\n".join(lines)
+    functions = data["functions"]
+    lines += ["", "What only the function has, the sub-pixel layers, and the nearest modes at exact ties:", "",
+              "| | " + " | ".join(FUNCTION_RUNTIMES) + " |", "| --- |" + " :---: |" * len(FUNCTION_RUNTIMES)]
+    for name in dict.fromkeys(case["variant"] for case in functions):
+        marks = [cell(case) + (f" {case['difference']:.2g}" if case["status"] == "differs" else "")
+                 for case in functions if case["variant"] == name]
+        lines.append(f"| {name} | " + " | ".join(marks) + " |")
+    failures = {}
+    for case in functions:
+        if case["status"] == "fails":
+            failures.setdefault((case["runtime"], case["error"].split(". ")[0].rstrip(".")), []).append(case["variant"])
+    lines.append("")
+    for (runtime, sentence), where in failures.items():
+        lines.append(f"- {runtime} fails for {', '.join(where)}: {sentence}.")
+    return "\n".join(lines).rstrip()
 
 
 def write_results(data: dict, path: Path = RESULTS) -> Path:

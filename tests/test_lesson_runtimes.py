@@ -8,7 +8,20 @@ import json
 import pytest
 import torch
 import torch.nn.functional as F
-from check_runtimes import RESULTS, RUNTIMES, SPECS, VARIANTS, case_input, case_model, markdown, run_case, run_dynamic
+from check_runtimes import (
+    FUNCTION_RUNTIMES,
+    FUNCTIONS,
+    RESULTS,
+    RUNTIMES,
+    SPECS,
+    VARIANTS,
+    case_input,
+    case_model,
+    markdown,
+    run_case,
+    run_dynamic,
+    run_function_case,
+)
 from conftest import ROOT
 
 from upsample_example import MODES, UpsampleExample
@@ -47,6 +60,53 @@ def test_a_handful_measured_again_agrees_with_the_kept_results(case):
         assert fresh["difference"] == pytest.approx(kept["difference"], rel=1e-3)
     if kept["status"] == "fails":
         assert fresh["error"].split(":")[0] == kept["error"].split(":")[0]
+
+
+FUNCTION_HANDFUL = [("bicubic, antialias, 28→14", "ONNX Runtime"), ("lanczos, 14→28", "ONNX Runtime"),
+                    ("PixelShuffle(2)", "ONNX Runtime, legacy exporter"), ("nearest-exact, ties 20→6", "torch.export")]
+
+
+def test_the_kept_results_cover_every_function_case():
+    kept = {(case["variant"], case["runtime"]) for case in DATA["functions"]}
+    assert kept == {(name, runtime) for name in FUNCTIONS for runtime in FUNCTION_RUNTIMES}
+
+
+@pytest.mark.parametrize("case", FUNCTION_HANDFUL, ids=[" | ".join(case) for case in FUNCTION_HANDFUL])
+def test_a_handful_of_function_cases_measured_again_agrees_with_the_kept_results(case):
+    kept = next(kept for kept in DATA["functions"] if (kept["variant"], kept["runtime"]) == case)
+    fresh = run_function_case(*case)
+    assert fresh["status"] == kept["status"]
+    if kept["status"] == "fails":
+        assert fresh["error"].split(":")[0] == kept["error"].split(":")[0]
+
+
+def test_what_only_the_function_has_really_is_the_function_s():
+    """The function-only rows are not nn.Upsample in disguise: the layer refuses them, and they change the output."""
+    for name in ("bilinear, antialias, 28→14", "bicubic, antialias, 14→28"):
+        module, shape = FUNCTIONS[name][0](), FUNCTIONS[name][1]
+        x = torch.rand(1, 1, *shape[2:])
+        plain = F.interpolate(x, size=module.size, mode=module.options["mode"])
+        assert (module(x) - plain).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="antialias"):
+        UpsampleExample(size=14, mode="bilinear", antialias=True)
+    # the tie rows are at ties: output centres (d + ½)·n_in/n_out that land exactly on a pixel border
+    for n_in, n_out, ties in ((20, 6, 2), (28, 42, 14)):
+        assert sum((2 * d + 1) * n_in % (2 * n_out) == 0 for d in range(n_out)) == ties
+        assert FUNCTIONS[f"nearest-exact, ties {n_in}→{n_out}"][1][-1] == n_in
+
+
+def test_the_function_rows_say_what_the_readme_says():
+    status = {(case["variant"], case["runtime"]): case["status"] for case in DATA["functions"]}
+    antialiased = [name for name in FUNCTIONS if "antialias" in name]
+    lanczos = [name for name in FUNCTIONS if name.startswith("lanczos")]
+    for name in FUNCTIONS:
+        assert status[name, "torch.export"] == status[name, "torch.compile"] == "agrees"
+    assert all(status[name, "ONNX Runtime"] == "agrees" for name in antialiased)
+    assert all(status[name, "ONNX Runtime"] == "fails" for name in lanczos)
+    assert all(status[name, "ONNX Runtime, legacy exporter"] == "fails"
+               for name in [*antialiased, *lanczos, "nearest-exact, ties 20→6", "nearest-exact, ties 28→42"])
+    others = [name for name in FUNCTIONS if name.startswith(("Pixel", "nearest"))]
+    assert {status[name, runtime] for name in others for runtime in FUNCTION_RUNTIMES} == {"agrees", "fails"}
 
 
 def test_a_dynamic_shape_export_measured_again():
