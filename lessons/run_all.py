@@ -1,6 +1,6 @@
 """Redraw every figure in images/: the tutorial's before/after figure, then each lesson's, each in its own process.
 
-Run it from the repository root (about half a minute on two cores; see the README):
+Run it from the repository root (it takes minutes: two of the lessons train networks):
 
     python lessons/run_all.py
 """
