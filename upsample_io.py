@@ -235,8 +235,8 @@ MAX_TIMEOUT = 24 * 3600.0  # a day: the largest of either that is accepted
 STAGING_PREFIX = ".mnist-download-"  # the staging folder in the root: .mnist-download-XXXXXXXX (random)
 POLL = 0.05  # seconds between two looks at the child and its files
 
-# The child: torchvision's own MNIST download into a folder, told the mirrors and files to fetch. It says
-# it is ready (torchvision imported) by creating the file READY, and ends with the reason on standard error.
+# The child: torchvision's own MNIST download into a folder, with other mirrors or files if it is told them. It
+# says it is ready (torchvision imported) by creating the file READY, and ends with the reason on standard error.
 READY = "ready"
 _CHILD = """
 import contextlib, json, os, sys
@@ -244,8 +244,10 @@ job = json.loads(sys.argv[1])
 with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
     import ssl, urllib.request  # what the download uses, imported before the stall clock starts
     from torchvision import datasets
-    datasets.MNIST.mirrors = job["mirrors"]
-    datasets.MNIST.resources = [tuple(resource) for resource in job["resources"]]
+    if job["mirrors"]:
+        datasets.MNIST.mirrors = job["mirrors"]
+    if job["resources"]:
+        datasets.MNIST.resources = [tuple(resource) for resource in job["resources"]]
     open(os.path.join(job["folder"], job["ready"]), "w").close()
     try:
         datasets.MNIST(job["folder"], download=True)
@@ -266,26 +268,24 @@ def check_mirror(url: str) -> str:
 
 
 def download_mnist(root: str | Path, timeout: float = DEFAULT_DOWNLOAD_TIMEOUT, stall: float = DEFAULT_STALL_TIMEOUT,
-                   mirrors: Sequence[str] | None = None) -> None:
+                   mirrors: Sequence[str] | None = None,
+                   resources: Sequence[tuple[str, str]] | None = None) -> None:
     """Fetch MNIST with torchvision's own download (and its MD5 checksums) into ROOT/MNIST/raw.
 
     ``timeout`` bounds the whole download, in seconds: every file, mirror and byte, whatever the network
     or a proxy does. ``stall`` ends it sooner when the files being written have not grown for that long
     (torchvision writes in pieces of 32 KiB, so a link slower than 32 KiB per ``stall`` counts as stalled).
-    ``mirrors`` replaces torchvision's list of URLs. Proxies named in the environment (``https_proxy``,
-    ``http_proxy``, ``no_proxy``) are used. Nothing is written into ``root`` but a staging folder, until every
-    file has arrived and passed its checksum; on any failure ``root`` is left as it was found.
+    ``mirrors`` replaces torchvision's list of URLs, and ``resources`` its (file name, MD5) pairs. Proxies
+    named in the environment (``https_proxy``, ``http_proxy``, ``no_proxy``) are used. Nothing is written into
+    ``root`` but a staging folder, until every file has arrived and passed its checksum; on any failure
+    ``root`` is left as it was found. Only the child imports torchvision.
     """
     for name, seconds in (("timeout", timeout), ("stall", stall)):
         if not 0 < seconds <= MAX_TIMEOUT:
             raise ValueError(f"{name} must be more than 0 and at most {MAX_TIMEOUT:g} seconds, got {seconds!r}")
     mirrors = [check_mirror(url) for url in mirrors] if mirrors is not None else None
     end = time.monotonic() + timeout
-
-    from torchvision import datasets  # the files and checksums to fetch, as this torchvision knows them
-
-    job = {"mirrors": mirrors or list(datasets.MNIST.mirrors), "resources": list(datasets.MNIST.resources),
-           "ready": READY}
+    job = {"mirrors": mirrors, "resources": [list(pair) for pair in resources] if resources else None, "ready": READY}
     root, raw = Path(root), mnist_raw_folder(root)
     created = [folder for folder in (root, root / "MNIST", raw) if not folder.exists()]  # to remove on failure
     try:

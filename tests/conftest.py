@@ -61,12 +61,10 @@ def mnist_root(tmp_path: Path, mnist_arrays) -> Path:
 
 @contextlib.contextmanager
 def serving_mnist(folder: Path, arrays: dict[str, np.ndarray]):
-    """An HTTP server on 127.0.0.1 serving the arrays as gzipped IDX files, with torchvision's MNIST told
-    their MD5 checksums (the parent reads them, and hands them to the download's child process).
+    """An HTTP server on 127.0.0.1 serving the arrays as gzipped IDX files.
 
-    Yields the server's URL, a mirror for ``--mirror``."""
-    from torchvision import datasets
-
+    Yields the server's URL (a mirror) and the (file name, MD5) pairs of what it serves (download_mnist's
+    ``resources``): torchvision's own checksums are those of the real MNIST."""
     folder.mkdir(parents=True, exist_ok=True)
     resources = []
     for name, array in arrays.items():
@@ -83,13 +81,11 @@ def serving_mnist(folder: Path, arrays: dict[str, np.ndarray]):
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.MNIST, "resources", resources)
-        try:
-            yield f"http://127.0.0.1:{server.server_port}/"
-        finally:
-            server.shutdown()
-            server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/", resources
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def run_main(argv, capsys) -> tuple[int, str, str]:

@@ -210,7 +210,7 @@ def outcomes(tmp_path_factory) -> dict[str, Outcome]:
         "https": _silent,  # reached only through the proxy, which never lets the request through
     }
     with contextlib.ExitStack() as stack:
-        mnist_url = stack.enter_context(serving_mnist(tmp / "served", arrays))
+        mnist_url, resources = stack.enter_context(serving_mnist(tmp / "served", arrays))
         mnist_port = int(mnist_url.rsplit(":", 1)[1].strip("/"))
         routes = {}
         proxy = Listener(_proxy(routes))
@@ -254,7 +254,7 @@ def outcomes(tmp_path_factory) -> dict[str, Outcome]:
                 try:
                     # The rows that meet a bound get the short stall; the others room for a slow start under load.
                     stall = STALL if case.bound in ("stall", "deadline") else 30.0
-                    download_mnist(root, timeout=case.timeout, stall=stall, mirrors=[url])
+                    download_mnist(root, timeout=case.timeout, stall=stall, mirrors=[url], resources=resources)
                 except DataError as raised:
                     error = str(raised)
             end = time.monotonic()
