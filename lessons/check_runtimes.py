@@ -1,39 +1,47 @@
-"""Same layer, other runtimes: do torch.export, torch.compile, TorchScript and ONNX Runtime reproduce eager?
+"""
+Same layer, other runtimes: export, compile, TorchScript, ONNX Runtime
+======================================================================
 
-Run it from the repository root. Measuring every case compiles and exports each one, which takes minutes;
-the results are kept in lessons/runtimes.json, from which the README's tables are printed:
+Does ``UpsampleExample`` give the same result after ``torch.export(...).module()``, ``torch.compile``,
+``torch.jit.script``, and an ONNX export run in ONNX Runtime, with the default (dynamo-based) exporter and
+with the legacy one (``dynamo=False``)? Every mode in every rank, both ``align_corners`` where they apply,
+with the output size given six ways: ``size=``, factors 2 and 1.7, 1.7 with ``recompute_scale_factor=True``,
+and a factor of 1.3 on sides of 3 pixels (3 × 1.3 = 3.9, floored to 3: the size does not change), without
+and with ``recompute_scale_factor``. Then what only ``F.interpolate`` has (antialias, lanczos),
+``PixelShuffle`` and ``PixelUnshuffle``, and the nearest modes at exact ties.
 
-    python lessons/check_runtimes.py              # measure every case, write lessons/runtimes.json, print the tables
-    python lessons/check_runtimes.py --markdown   # print the README's tables from lessons/runtimes.json
-
-Every mode and rank UpsampleExample offers, both align_corners where they apply, and the output size given
-six ways, each run in eager PyTorch and in five other runtimes; then what only F.interpolate has (antialias,
-lanczos), PixelShuffle and PixelUnshuffle, and the nearest modes at exact ties, in four of them. Needs onnx,
-onnxruntime and onnxscript (requirements-dev.txt).
+Measuring every case compiles and exports each one, which takes minutes, so the page measures a handful
+again and checks them against the results kept in ``lessons/runtimes.json``; with the environment variable
+``RUNTIMES_MEASURE=all`` it measures every case and rewrites that file. Needs onnx, onnxruntime and
+onnxscript (``requirements-dev.txt``).
 """
 
 # %%
-from __future__ import annotations
+# The lessons share a few helpers (``lessons/helpers.py``); the next line finds them when a notebook runs
+# from the repository root (from ``lessons/`` they are found anyway).
+import sys
+
+sys.path[:0] = ["lessons"]
 
 import contextlib
 import io
 import json
+import os
 import platform
 import re
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import helpers  # noqa: F401  (puts the repository root on sys.path)
+import helpers
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from upsample_example import UpsampleExample
-from upsample_io import DataError, OneLineParser, run_as_command, write_atomically
+from upsample_io import write_atomically
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "runtimes.json"
+RESULTS = helpers.ROOT / "lessons" / "runtimes.json"  # what the last full measurement found
 TOLERANCE = 1e-5  # float32 results closer than this to eager "agree": they differ by rounding only
 
 # Every mode UpsampleExample offers, in every rank it works in, with align_corners where it applies.
@@ -111,8 +119,9 @@ def case_model(variant: str, spec: str) -> UpsampleExample:
     return UpsampleExample(**kwargs, **SPECS[spec](SHAPES[rank][2:])).eval()
 
 
-# %% [markdown]
-# ## Each runtime, as a function that turns the model into something callable on a tensor
+# %%
+# Each runtime, as a function that turns the model into something callable on a tensor
+# ------------------------------------------------------------------------------------
 # torch.compile shares Dynamo's cache between modules with the same forward: after 8 recompilations
 # (its recompile limit) it silently runs eager instead, and a comparison would compare eager with eager.
 # So every compilation starts from torch._dynamo.reset().
@@ -127,8 +136,9 @@ def _quietly(make: Callable[[], object]) -> object:
         return make()
 
 
-def _onnx_runner(model: torch.nn.Module, x: torch.Tensor, dynamo: bool,
-                 dynamic_shapes: object = None) -> Callable[[torch.Tensor], torch.Tensor]:
+def _onnx_runner(
+    model: torch.nn.Module, x: torch.Tensor, dynamo: bool, dynamic_shapes: object = None
+) -> Callable[[torch.Tensor], torch.Tensor]:
     import onnxruntime
 
     if dynamo:
@@ -218,8 +228,12 @@ def run_dynamic(variant: str, runtime: str) -> dict:
     return {"status": "agrees" if difference <= TOLERANCE else "differs", "difference": difference}
 
 
-def measure(variants: Sequence[str] = tuple(VARIANTS), specs: Sequence[str] = tuple(SPECS),
-            runtimes: Sequence[str] = RUNTIMES, report: Callable[[str], None] = print) -> dict:
+def measure(
+    variants: Sequence[str] = tuple(VARIANTS),
+    specs: Sequence[str] = tuple(SPECS),
+    runtimes: Sequence[str] = RUNTIMES,
+    report: Callable[[str], None] = print,
+) -> dict:
     """Every case, then the dynamic-shape exports: the data runtimes.json keeps."""
     import onnx
     import onnxruntime
@@ -230,25 +244,35 @@ def measure(variants: Sequence[str] = tuple(VARIANTS), specs: Sequence[str] = tu
         for spec in specs:
             for runtime in runtimes:
                 cases.append({"variant": variant, "spec": spec, "runtime": runtime, **run_case(variant, spec, runtime)})
-            report(f"{variant:<22} {spec:<17} " + " ".join(cell(case) for case in cases[-len(runtimes):]))
-    dynamic = [{"variant": variant, "runtime": runtime, **run_dynamic(variant, runtime)}
-               for variant in variants if VARIANTS[variant][0] in DYNAMIC_SHAPES
-               for runtime in ("torch.export", "ONNX Runtime")]
+            report(f"{variant:<22} {spec:<17} " + " ".join(cell(case) for case in cases[-len(runtimes) :]))
+    dynamic = [
+        {"variant": variant, "runtime": runtime, **run_dynamic(variant, runtime)}
+        for variant in variants
+        if VARIANTS[variant][0] in DYNAMIC_SHAPES
+        for runtime in ("torch.export", "ONNX Runtime")
+    ]
     functions = []
     for name in FUNCTIONS:
-        functions += [{"variant": name, "runtime": runtime, **run_function_case(name, runtime)}
-                      for runtime in FUNCTION_RUNTIMES]
-        report(f"{name:<28} " + " ".join(cell(case) for case in functions[-len(FUNCTION_RUNTIMES):]))
-    versions = {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__,
-                "onnxscript": onnxscript.__version__, "python": platform.python_version()}
+        functions += [
+            {"variant": name, "runtime": runtime, **run_function_case(name, runtime)} for runtime in FUNCTION_RUNTIMES
+        ]
+        report(f"{name:<28} " + " ".join(cell(case) for case in functions[-len(FUNCTION_RUNTIMES) :]))
+    versions = {
+        "torch": torch.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "onnxscript": onnxscript.__version__,
+        "python": platform.python_version(),
+    }
     return {"versions": versions, "tolerance": TOLERANCE, "cases": cases, "dynamic": dynamic, "functions": functions}
 
 
-# %% [markdown]
-# ## The tables
-
-
 # %%
+# The tables
+# ----------
+# Drawn from the results kept in ``lessons/runtimes.json``.
+
+
 def cell(case: dict) -> str:
     """✓ agrees, ≠ differs, ✗ cannot export or run."""
     return {"agrees": "✓", "differs": "≠", "fails": "✗"}[case["status"]]
@@ -262,15 +286,25 @@ def markdown(data: dict) -> str:
     runtimes = list(dict.fromkeys(case["runtime"] for case in data["cases"]))
     lines = ["| | " + " | ".join(f"`{spec}`" for spec in specs) + " |", "| --- |" + " :---: |" * len(specs)]
     for variant in variants:
-        lines.append(f"| {variant} | " + " | ".join(
-            "".join(cell(cases[variant, spec, runtime]) for runtime in runtimes) for spec in specs) + " |")
+        lines.append(
+            f"| {variant} | "
+            + " | ".join("".join(cell(cases[variant, spec, runtime]) for runtime in runtimes) for spec in specs)
+            + " |"
+        )
     agree = sum(case["status"] == "agrees" for case in data["cases"])
-    lines += ["", f"Each cell: {', '.join(runtimes)}, in that order; ✓ agrees with eager within "
-                  f"{data['tolerance']:g}, ≠ differs, ✗ fails. {agree} of {len(data['cases'])} agree. The others:", ""]
+    lines += [
+        "",
+        f"Each cell: {', '.join(runtimes)}, in that order; ✓ agrees with eager within "
+        f"{data['tolerance']:g}, ≠ differs, ✗ fails. {agree} of {len(data['cases'])} agree. The others:",
+        "",
+    ]
     for case in data["cases"]:
         if case["status"] == "differs":
-            how = (f"differs by up to {case['difference']:.3g}" if case.get("difference") is not None
-                   else f"gives shape {tuple(case['shape'])}")
+            how = (
+                f"differs by up to {case['difference']:.3g}"
+                if case.get("difference") is not None
+                else f"gives shape {tuple(case['shape'])}"
+            )
             lines.append(f"- {case['variant']}, `{case['spec']}`, {case['runtime']}: {how}")
     failures: dict[tuple[str, str], list[str]] = {}
     for case in data["cases"]:
@@ -278,23 +312,40 @@ def markdown(data: dict) -> str:
             failures.setdefault((case["runtime"], case["error"]), []).append(f"{case['variant']} `{case['spec']}`")
     for (runtime, error), where in failures.items():
         sentence = error.split(". ")[0].rstrip(".")  # the first sentence says it
-        lines.append(f"- {runtime} fails for {len(where)} case(s) ({', '.join(where[:3])}"
-                     f"{', ...' if len(where) > 3 else ''}): {sentence}.")
+        lines.append(
+            f"- {runtime} fails for {len(where)} case(s) ({', '.join(where[:3])}"
+            f"{', ...' if len(where) > 3 else ''}): {sentence}."
+        )
     dynamic = data["dynamic"]
     shapes = " and ".join("×".join(map(str, shape)) for shape in DYNAMIC_SHAPES[2])
-    lines += ["", f"Exported once with batch, height and width dynamic (`×2`), then run at {shapes}:", "",
-              "| | " + " | ".join(dict.fromkeys(case["runtime"] for case in dynamic)) + " |",
-              "| --- |" + " :---: |" * len(dict.fromkeys(case["runtime"] for case in dynamic))]
+    lines += [
+        "",
+        f"Exported once with batch, height and width dynamic (`×2`), then run at {shapes}:",
+        "",
+        "| | " + " | ".join(dict.fromkeys(case["runtime"] for case in dynamic)) + " |",
+        "| --- |" + " :---: |" * len(dict.fromkeys(case["runtime"] for case in dynamic)),
+    ]
     for variant in dict.fromkeys(case["variant"] for case in dynamic):
-        marks = [cell(case) + (f" {case['difference']:.2g}" if case["status"] == "differs" else "")
-                 for case in dynamic if case["variant"] == variant]
+        marks = [
+            cell(case) + (f" {case['difference']:.2g}" if case["status"] == "differs" else "")
+            for case in dynamic
+            if case["variant"] == variant
+        ]
         lines.append(f"| {variant} | " + " | ".join(marks) + " |")
     functions = data["functions"]
-    lines += ["", "What only the function has, the sub-pixel layers, and the nearest modes at exact ties:", "",
-              "| | " + " | ".join(FUNCTION_RUNTIMES) + " |", "| --- |" + " :---: |" * len(FUNCTION_RUNTIMES)]
+    lines += [
+        "",
+        "What only the function has, the sub-pixel layers, and the nearest modes at exact ties:",
+        "",
+        "| | " + " | ".join(FUNCTION_RUNTIMES) + " |",
+        "| --- |" + " :---: |" * len(FUNCTION_RUNTIMES),
+    ]
     for name in dict.fromkeys(case["variant"] for case in functions):
-        marks = [cell(case) + (f" {case['difference']:.2g}" if case["status"] == "differs" else "")
-                 for case in functions if case["variant"] == name]
+        marks = [
+            cell(case) + (f" {case['difference']:.2g}" if case["status"] == "differs" else "")
+            for case in functions
+            if case["variant"] == name
+        ]
         lines.append(f"| {name} | " + " | ".join(marks) + " |")
     failures = {}
     for case in functions:
@@ -313,26 +364,131 @@ def write_results(data: dict, path: Path = RESULTS) -> Path:
 
 
 # %%
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = OneLineParser(description=__doc__.strip().splitlines()[0])  # a mistake is one line
-    parser.add_argument("--markdown", action="store_true", help=f"print the README's tables from {RESULTS.name}")
-    parser.add_argument("--results", type=Path, default=RESULTS,
-                        help="where the results are kept (default: %(default)s)")
-    args = parser.parse_args(argv)
-    if args.markdown:
-        try:
-            results = json.loads(args.results.read_text())
-        except (OSError, ValueError) as error:
-            raise DataError(f"cannot read the results {args.results} ({error}); run this lesson without "
-                            "--markdown to measure them") from error
-        print(markdown(results))
-        return 0
+# Measured here, against what is kept
+# -----------------------------------
+# A handful of cases, one per runtime and kind of outcome, measured again now; each must agree with the kept
+# result. (``RUNTIMES_MEASURE=all`` measures them all, in minutes, and keeps the new results.)
+
+HANDFUL = [
+    ("2D bilinear", "×1.7", "torch.export"),
+    ("2D nearest", "×1.3 on 3 pixels", "torch.compile"),
+    ("3D trilinear", "size", "TorchScript"),
+    ("1D linear", "×1.3 on 3 pixels", "ONNX Runtime"),
+    ("2D area", "size", "ONNX Runtime, legacy exporter"),
+]
+FUNCTION_HANDFUL = [("bicubic, antialias, 28→14", "ONNX Runtime"), ("lanczos, 14→28", "torch.compile")]
+
+if os.environ.get("RUNTIMES_MEASURE") == "all":
     print(f"every case: {', '.join(RUNTIMES)} against eager (✓ agrees within {TOLERANCE:g}, ≠ differs, ✗ fails)")
-    data = measure()
-    print(f"wrote {write_results(data, args.results)}\n")
-    print(markdown(data))
-    return 0
+    write_results(measure())
+kept = json.loads(RESULTS.read_text())
+assert kept["versions"]["torch"] == torch.__version__, (
+    f"{RESULTS.name} was measured with torch {kept['versions']['torch']}"
+)
+kept_cases = {(case["variant"], case["spec"], case["runtime"]): case for case in kept["cases"]}
+kept_functions = {(case["variant"], case["runtime"]): case for case in kept["functions"]}
+for variant, spec, runtime in HANDFUL:
+    again = run_case(variant, spec, runtime)
+    print(
+        f"{variant:<14} {spec:<17} {runtime:<30} {again['status']:<8} "
+        f"kept: {kept_cases[variant, spec, runtime]['status']}"
+    )
+    assert again["status"] == kept_cases[variant, spec, runtime]["status"]
+for name, runtime in FUNCTION_HANDFUL:
+    again = run_function_case(name, runtime)
+    print(f"{name:<32} {runtime:<30} {again['status']:<8} kept: {kept_functions[name, runtime]['status']}")
+    assert again["status"] == kept_functions[name, runtime]["status"]
 
+# %%
+# Every case, as kept
+# -------------------
 
-if __name__ == "__main__":
-    raise SystemExit(run_as_command(main))
+print(markdown(kept))
+
+# %%
+# The rule
+# --------
+# Give the output as ``size=``, or a factor with ``recompute_scale_factor=True``, and every runtime that can
+# export the case reproduces eager. Every ``≠`` in the table is in one column: a non-integer factor that
+# leaves a side as long as it was. There eager does not agree with itself: for some modes it copies the input
+# unchanged, for others it applies the factor, and 2D ``nearest`` even depends on the width. The other
+# runtimes each follow the factor their own way.
+
+differing = {case["spec"] for case in kept["cases"] if case["status"] == "differs"}
+print("the output size given as ... in every case that differs:", differing)
+assert differing == {"×1.3 on 3 pixels"}
+assert all(case["status"] != "differs" for case in kept["cases"] if case["spec"] in ("size", "×1.7, recompute"))
+
+x = torch.arange(12.0).reshape(1, 1, 3, 4)
+eager = F.interpolate(x, scale_factor=(1.3, 1.5), mode="nearest")[0, 0, :, 0]
+torch._dynamo.reset()
+compiled = torch.compile(UpsampleExample(scale_factor=(1.3, 1.5)))(x)[0, 0, :, 0]
+fixed = UpsampleExample(scale_factor=(1.3, 1.5), recompute_scale_factor=True)(x)[0, 0, :, 0]
+print(
+    f"rows eager copies: {eager.tolist()}; compiled: {compiled.tolist()}; with recompute_scale_factor: {fixed.tolist()}"
+)
+assert eager.tolist() == fixed.tolist() == [0.0, 4.0, 8.0] and compiled.tolist() == [0.0, 0.0, 4.0]
+rows = torch.arange(2.0).reshape(1, 1, 2, 1)
+by_width = [
+    F.interpolate(rows.expand(1, 1, 2, w).contiguous(), scale_factor=(1.3, 2.0))[0, 0, :, 0].tolist() for w in (63, 64)
+]
+print(f"2D nearest, 2 rows × 1.3, at widths 63 and 64: {by_width}")
+assert by_width == [[0.0, 1.0], [0.0, 0.0]]
+
+# %%
+# The width matters because, for 2D ``nearest``, torch picks a different kernel when the output's height
+# plus width is at most 128 (see ``benchmarks/README.md``). What cannot be exported at all: the legacy
+# exporter fails on every ``nearest-exact`` and every ``area`` case here, and the default exporter on 3D
+# ``area``.
+
+fails = {(case["variant"], case["runtime"]) for case in kept["cases"] if case["status"] == "fails"}
+legacy = "ONNX Runtime, legacy exporter"
+assert {variant for variant, runtime in fails if runtime == legacy} <= {
+    v for v in VARIANTS if "nearest-exact" in v or "area" in v
+}
+assert all((v, legacy) in fails for v in VARIANTS if "nearest-exact" in v)
+assert {variant for variant, runtime in fails if runtime == "ONNX Runtime"} == {"3D area"}
+
+# %%
+# What only the function has
+# --------------------------
+# ``torch.export`` and ``torch.compile`` reproduce every row of the last table: ``F.interpolate`` with
+# ``antialias=True`` (bilinear, bicubic) and ``mode='lanczos'``, shrinking 28→14 and enlarging 14→28;
+# ``nn.PixelShuffle(2)`` and ``nn.PixelUnshuffle(2)``; and the nearest modes at sizes where output centres
+# fall exactly on pixel borders (2 of 6 at 20→6, 14 of 42 at 28→42). The default ONNX exporter takes the
+# antialiased modes but not lanczos; the legacy exporter takes none of the three, nor ``nearest-exact``.
+# The sub-pixel layers and the ties agree wherever they export.
+
+status = {(case["variant"], case["runtime"]): case["status"] for case in kept["functions"]}
+assert all(status[name, runtime] == "agrees" for name in FUNCTIONS for runtime in ("torch.export", "torch.compile"))
+assert [status[name, "ONNX Runtime"] for name in FUNCTIONS if "lanczos" in name] == ["fails", "fails"]
+assert all(status[name, "ONNX Runtime"] != "fails" for name in FUNCTIONS if "antialias" in name)
+assert all(
+    status[name, legacy] == "fails" for name in FUNCTIONS if "antialias" in name or "lanczos" in name or "exact" in name
+)
+assert all(
+    status[name, runtime] in ("agrees", "fails")
+    for name in FUNCTIONS
+    if "Shuffle" in name or "ties" in name
+    for runtime in FUNCTION_RUNTIMES
+)
+
+# %%
+# TorchScript and a pitfall of ``torch.compile``
+# ----------------------------------------------
+# ``torch.jit.script(UpsampleExample(...))`` works and agrees everywhere, though torch warns that
+# ``torch.jit.script`` is deprecated in favour of ``torch.compile`` and ``torch.export``. TorchScript cannot
+# compile the checks that name a wrong input (they build their messages from Python values), so ``forward``
+# returns ``self.layers(x)`` when ``torch.jit.is_scripting()``, and the checks live in a method marked
+# ``@torch.jit.unused``.
+#
+# Dynamo caches compiled code per ``forward`` function, and all ``UpsampleExample`` instances share one.
+# After ``torch._dynamo.config.recompile_limit`` recompilations it logs one warning and runs the rest eagerly,
+# so a loop that compiles one model per case compares eager with eager from then on. This lesson resets
+# Dynamo before every case.
+
+assert all(case["status"] == "agrees" for case in kept["cases"] if case["runtime"] == "TorchScript")
+print(
+    f"TorchScript agrees in all {sum(case['runtime'] == 'TorchScript' for case in kept['cases'])} cases; "
+    f"Dynamo's recompile limit: {torch._dynamo.config.recompile_limit}"
+)

@@ -1,13 +1,16 @@
-"""What several lessons share: where figures go, a lesson's command line, digits, and the doubling blocks.
+"""What several lessons share: digits, figures kept for the README, the doubling blocks, the trained models and
+the measures of quality.
 
 A lesson imports this module first; it puts the repository root on ``sys.path``, so that
-``upsample_example`` imports whether a lesson runs as a script from anywhere or opens as a notebook.
+``upsample_example`` imports whether a lesson runs as a script, as a notebook or in the gallery build.
 """
 
 from __future__ import annotations
 
-import argparse
+import math
+import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,38 +18,35 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
 
-from upsample_example import DEFAULT_SEED, IMAGES, MnistSample, UpsampleExample  # noqa: E402
-from upsample_io import DataError, OneLineParser, save_figure  # noqa: E402
+from upsample_example import DEFAULT_SEED, MnistSample, UpsampleExample
+from upsample_io import DataError, save_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+IMAGES_VARIABLE = "LESSON_IMAGES"  # a folder named here receives each lesson's README figures (lessons/run_all.py)
+
+
+def keep(figure: Figure, name: str) -> Path | None:
+    """Save ``figure`` as ``name`` in the folder that $LESSON_IMAGES names, if it names one; the figure stays open.
+
+    A lesson's figures show where it runs (a window, a notebook, the gallery); ``lessons/run_all.py`` sets the
+    variable to ``images/`` so that the README's copies are drawn by the same code.
+    """
+    folder = os.environ.get(IMAGES_VARIABLE)
+    return save_figure(figure, Path(folder) / name) if folder else None
+
 
 # The ways a decoder can double a feature map, compared in the network lessons: resize-convolution,
 # transposed convolution (kernel 3, kernel 4, and kernel 4 initialised to bilinear interpolation), and
 # sub-pixel convolution (a convolution to 4× the channels, then PixelShuffle) initialised two ways.
 DOUBLING_BLOCKS = ("resize-conv", "transposed k3", "transposed k4", "transposed k4 bilinear", "sub-pixel",
                    "sub-pixel ICNR")
-
-
-def lesson_parser(docstring: str) -> argparse.ArgumentParser:
-    """A lesson's command line: its docstring's first line as the description, and where figures go."""
-    parser = OneLineParser(description=docstring.strip().splitlines()[0])  # a mistake is one line
-    parser.add_argument("--images", type=Path, default=IMAGES, metavar="FOLDER",
-                        help="where to write the figures (default: %(default)s)")
-    return parser
-
-
-def write(figure: Figure, folder: Path, name: str) -> Path:
-    """Save ``figure`` as ``folder/name`` (atomically, folders created) and close it; return the path."""
-    import matplotlib.pyplot as plt
-
-    try:
-        return save_figure(figure, Path(folder) / name)
-    finally:
-        plt.close(figure)
 
 
 def sample_digits(count: int, seed: int = DEFAULT_SEED) -> torch.Tensor:
@@ -155,3 +155,136 @@ def high_pass(images: torch.Tensor) -> torch.Tensor:
     """Each image minus its 3×3 local mean: smooth content cancels, pixel-scale patterns remain."""
     local_mean = nn.functional.avg_pool2d(images, 3, stride=1, padding=1, count_include_pad=False)
     return images - local_mean
+
+
+# ---------------------------------------------------------------------------
+# Training, the same way in every trained lesson
+# ---------------------------------------------------------------------------
+# Trainings this small end in different places when the arithmetic rounds differently, and torch picks its
+# float32 CPU kernels by processor (ATEN_CPU_CAPABILITY). The trained lessons therefore train in float64, on
+# one thread, where the processor's kernels agree; and they report several seeds, since a seed moves the
+# result as much as the method does.
+TRAINING_DTYPE = torch.float64
+TRAINING_THREADS = 1
+SEEDS = (0, 1, 2)
+
+
+def train(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, epochs: int, seed: int,
+          batch_size: int = 64, learning_rate: float = 3e-3) -> nn.Module:
+    """Fit ``model`` so that model(inputs[i]) ≈ targets[i]: Adam on the mean squared error, batches in an order
+    drawn from ``seed``, on TRAINING_THREADS threads; return it in eval mode."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(TRAINING_THREADS)
+    try:
+        optimiser = torch.optim.Adam(model.parameters(), lr=learning_rate)
+        order = torch.Generator().manual_seed(seed)
+        for _ in range(epochs):
+            for batch in torch.randperm(len(inputs), generator=order).split(batch_size):
+                loss = F.mse_loss(model(inputs[batch]), targets[batch])
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+    finally:
+        torch.set_num_threads(threads)
+    return model.eval()
+
+
+def spread(values: Sequence[float]) -> tuple[float, float, float]:
+    """(mean, lowest, highest) of ``values``: what the trained lessons print for each method over the seeds."""
+    return float(np.mean(values)), float(min(values)), float(max(values))
+
+
+def clearly_below(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Whether every seed's value in ``a`` is below every seed's value in ``b``: the gap exceeds the spread."""
+    return max(a) < min(b)
+
+
+class Autoencoder(nn.Module):
+    """Two strided convolutions down to 7×7, then two doubling blocks of one ``kind`` back to 28×28.
+
+    The decoder ends linearly, so that no output unit can saturate; in eval mode the output is clamped to the
+    digits' range, 0..1, as a picture is.
+    """
+
+    def __init__(self, kind: str, widths: tuple[int, int] = (8, 16)) -> None:
+        super().__init__()
+        narrow, wide = widths
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, narrow, kernel_size=3, stride=2, padding=1), nn.ReLU(),  # (N, narrow, 14, 14)
+            nn.Conv2d(narrow, wide, kernel_size=3, stride=2, padding=1), nn.ReLU(),  # (N, wide, 7, 7)
+        )
+        self.decoder = nn.Sequential(
+            doubling_block(kind, wide, narrow), nn.ReLU(),  # (N, narrow, 14, 14)
+            doubling_block(kind, narrow, 1),  # (N, 1, 28, 28)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.decoder(self.encoder(x))
+        return y if self.training else y.clamp(0, 1)
+
+
+class ESPCN(nn.Module):
+    """5×5 conv → tanh → 3×3 conv → tanh → 3×3 conv (4 channels) → PixelShuffle(2): (N, 1, H, W) → (N, 1, 2H, 2W).
+
+    ESPCN's upsampling (Shi et al., 2016): four values per small pixel, put in place by the shuffle.
+    ``icnr``: the last convolution starts as ICNR (icnr_). ``residual``: the output is added to the input's
+    bicubic upsampling, so that the network only learns the correction.
+    """
+
+    def __init__(self, icnr: bool = False, residual: bool = False, width: int = 16) -> None:
+        super().__init__()
+        last = nn.Conv2d(width, 4, kernel_size=3, padding=1)
+        self.body = nn.Sequential(
+            nn.Conv2d(1, width, kernel_size=5, padding=2), nn.Tanh(),
+            nn.Conv2d(width, width, kernel_size=3, padding=1), nn.Tanh(),
+            icnr_(last) if icnr else last, nn.PixelShuffle(2),
+        )
+        self.residual = residual
+
+    def forward(self, small: torch.Tensor) -> torch.Tensor:
+        out = self.body(small)
+        return out + F.interpolate(small, scale_factor=2, mode="bicubic") if self.residual else out
+
+
+# ---------------------------------------------------------------------------
+# Measures of quality: is the upsampled image the true one?
+# ---------------------------------------------------------------------------
+def psnr(output: torch.Tensor, target: torch.Tensor) -> tuple[float, float]:
+    """PSNR in dB for values in 0..1: (the mean of each image's PSNR, the PSNR of all pixels together)."""
+    errors = (output.double() - target.double()).square().flatten(1).mean(dim=1)  # one MSE per image
+    per_image = 10 * torch.log10(1 / errors)
+    return per_image.mean().item(), 10 * math.log10(1 / errors.mean().item())
+
+
+def ssim(output: torch.Tensor, target: torch.Tensor) -> tuple[float, float]:
+    """scikit-image's SSIM (7×7 windows, data range 1): (the mean over images, the mean over stroke pixels only).
+
+    Stroke pixels are those where the original digit is not black; the rest, most of a digit, is background.
+    """
+    from skimage.metrics import structural_similarity
+
+    means, strokes = [], []
+    for out, true in zip(output[:, 0].double().numpy(), target[:, 0].double().numpy(), strict=True):
+        score, local = structural_similarity(true, out, data_range=1.0, full=True)
+        means.append(score)
+        strokes.append(local[true > 0].mean())
+    return float(np.mean(means)), float(np.mean(strokes))
+
+
+def visibly_off(output: torch.Tensor, target: torch.Tensor, threshold: float = 0.1) -> float:
+    """The share of pixels that differ from the original by more than ``threshold`` (a tenth of black to white)."""
+    return ((output.double() - target.double()).abs() > threshold).double().mean().item()
+
+
+def shrink(digits: torch.Tensor, side: int = 14) -> torch.Tensor:
+    """28×28 → side×side by 'area': at 14, each small pixel is the mean of a 2×2 block."""
+    return F.interpolate(digits, size=side, mode="area")
+
+
+def fixed_upsampler(clamped: bool = False, **variant) -> Callable[[torch.Tensor], torch.Tensor]:
+    """F.interpolate(small, scale_factor=2, **variant), its result clamped to 0..1 when ``clamped``."""
+    def upsample(small: torch.Tensor) -> torch.Tensor:
+        result = F.interpolate(small, scale_factor=2, **variant)
+        return result.clamp(0, 1) if clamped else result
+
+    return upsample

@@ -3,10 +3,14 @@
 Run it from the repository root (it takes minutes: two of the lessons train networks):
 
     python lessons/run_all.py
+
+Each lesson runs as a script with $LESSON_IMAGES naming the folder, where it keeps its README figures, and
+with matplotlib's non-interactive backend, so that no window opens.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -20,7 +24,7 @@ def commands(images: Path) -> list[list[str]]:
     """The tutorial's command, then every lesson's (lessons/plot_*.py, in name order), writing into ``images``."""
     tutorial = [sys.executable, str(ROOT / "upsample_example.py"), "--no-show",
                 "--output", str(images / "afterupsampling.png")]
-    lessons = [[sys.executable, str(script), "--images", str(images)] for script in sorted(LESSONS.glob("plot_*.py"))]
+    lessons = [[sys.executable, str(script)] for script in sorted(LESSONS.glob("plot_*.py"))]
     return [tutorial, *lessons]
 
 
@@ -32,9 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--images", type=Path, default=ROOT / "images", metavar="FOLDER",
                         help="where to write the figures (default: %(default)s)")
     args = parser.parse_args(argv)
-    for command in commands(args.images.resolve()):
+    images = args.images.resolve()
+    environment = {**os.environ, "LESSON_IMAGES": str(images), "MPLBACKEND": "Agg"}
+    for command in commands(images):
         print(f"== {Path(command[1]).relative_to(ROOT)}", flush=True)
-        status = subprocess.run(command).returncode
+        status = subprocess.run(command, cwd=ROOT, env=environment).returncode
         if status != 0:
             print(f"error: {Path(command[1]).name} exited with status {status}", file=sys.stderr)
             return 1

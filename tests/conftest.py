@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import hashlib
 import http.server
+import io
 import os
+import runpy
 import struct
-import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -105,20 +109,46 @@ def headless_environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "MPLBACKEND", "WAYLAND_DISPLAY")}
 
 
-@pytest.fixture(scope="session")
-def every_figure(tmp_path_factory) -> tuple[Path, dict[str, list[str]]]:
-    """`python lessons/run_all.py` once for the whole suite (the one run that trains the decoders).
+KEPT_FIGURES = tempfile.TemporaryDirectory(prefix="lesson-figures-")  # removed when the suite ends
 
-    Returns the folder it drew into, and the lines each script printed, keyed by the script's path.
+
+@functools.cache
+def run_lesson(name: str) -> SimpleNamespace:
+    """Run lessons/NAME.py once for the whole suite, as the gallery does (runpy, from lessons/, matplotlib's Agg).
+
+    Returns what the page defined and computed (its globals), with ``printed`` (what it printed) and
+    ``images`` (the folder its README figures were kept in, through $LESSON_IMAGES).
     """
-    images = tmp_path_factory.mktemp("images")
-    result = subprocess.run([sys.executable, "lessons/run_all.py", "--images", str(images)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600, env=headless_environment())
-    assert result.returncode == 0 and result.stderr == "", result.stderr
-    printed: dict[str, list[str]] = {}
-    for line in result.stdout.splitlines():
-        if line.startswith("== "):
-            script = printed.setdefault(line[3:], [])
-        else:
-            script.append(line)
-    return images, printed
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images = Path(KEPT_FIGURES.name) / name
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LESSON_IMAGES", str(images))
+        patch.chdir(ROOT / "lessons")
+        patch.setattr(sys, "path", list(sys.path))
+        with contextlib.redirect_stdout(printed):
+            namespace = runpy.run_path(str(ROOT / "lessons" / f"{name}.py"), run_name="__main__")
+    plt.close("all")
+    return SimpleNamespace(**namespace, printed=printed.getvalue().splitlines(), images=images)
+
+
+def lesson_definitions(name: str) -> SimpleNamespace:
+    """The imports, constants, functions and classes of lessons/NAME.py, without the rest of the page.
+
+    For the trained lessons, whose pages train for most of a minute: the suite tests what they define, and the
+    gallery build runs each page whole (its asserts check its text).
+    """
+    import ast
+
+    source = (ROOT / "lessons" / f"{name}.py").read_text()
+    kept = [node for node in ast.parse(source).body
+            if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))
+            or (isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) and t.id.isupper() for t in node.targets))
+            or (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id.isupper())]
+    namespace: dict = {"__name__": f"lesson_{name}"}
+    exec(compile(ast.Module(body=kept, type_ignores=[]), str(ROOT / "lessons" / f"{name}.py"), "exec"), namespace)
+    return SimpleNamespace(**namespace)

@@ -167,30 +167,45 @@ def test_bilinear_transposed_convolution_maps_channel_c_to_channel_c_only():
     assert block(x)[0, 0].abs().max() == 0 and block(x)[0, 1, 4, 4] == 1.0
 
 
-@pytest.mark.parametrize("blocker", ["a file", "a dangling link"])
-def test_a_lesson_whose_images_folder_cannot_be_made_exits_1_in_one_line(tmp_path, capsys, blocker):
+def test_keep_saves_only_where_lesson_images_names_a_folder(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
-    from helpers import write
+    from helpers import keep
+
+    figure = plt.figure()
+    monkeypatch.delenv("LESSON_IMAGES", raising=False)
+    assert keep(figure, "figure.png") is None
+    monkeypatch.setenv("LESSON_IMAGES", str(tmp_path / "new" / "images"))
+    path = keep(figure, "figure.png")
+    assert path == tmp_path / "new" / "images" / "figure.png" and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plt.fignum_exists(figure.number)  # still open: the notebook or the gallery shows it
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("blocker", ["a file", "a dangling link"])
+def test_keep_into_a_folder_that_cannot_be_made_names_it(tmp_path, monkeypatch, blocker):
+    import matplotlib.pyplot as plt
+    from helpers import keep
 
     images = tmp_path / "images"
     if blocker == "a file":
         images.write_text("in the way")
     else:
         images.symlink_to(tmp_path / "nowhere")
-    assert run_as_command(lambda: write(plt.figure(), images, "figure.png")) == 1
-    err = capsys.readouterr().err
-    assert err == f"error: {images}: not a folder\n"
+    monkeypatch.setenv("LESSON_IMAGES", str(images))
+    with pytest.raises(NotADirectoryError, match="not a folder") as raised:
+        keep(plt.figure(), "figure.png")
+    assert raised.value.filename == str(images)
+    plt.close("all")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["images"]
 
 
-@pytest.mark.parametrize("script", ["plot_modes.py", "check_runtimes.py", "run_all.py"])
-def test_a_lesson_given_a_bad_flag_exits_2_in_one_line(script):
+def test_run_all_given_a_bad_flag_exits_2_in_one_line():
     import subprocess
     import sys
 
     from conftest import ROOT
 
-    result = subprocess.run([sys.executable, str(ROOT / "lessons" / script), "--bogus"], capture_output=True,
+    result = subprocess.run([sys.executable, str(ROOT / "lessons" / "run_all.py"), "--bogus"], capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "unrecognized arguments: --bogus" in result.stderr

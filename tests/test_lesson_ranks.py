@@ -6,22 +6,22 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
-from plot_ranks import (
-    SIGNAL_LENGTH,
-    SIGNAL_UPSAMPLED,
-    TEMPORAL_VARIANTS,
-    main,
-    plot_temporal,
-    plot_volumetric,
-    sample_positions,
-    sampled_sine,
-)
+from conftest import run_lesson
 from reference import linear_matrix
 
 from upsample_example import UpsampleExample
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+
+LESSON = run_lesson("plot_ranks")  # the page, run once for the suite
+SIGNAL_LENGTH = LESSON.SIGNAL_LENGTH
+SIGNAL_UPSAMPLED = LESSON.SIGNAL_UPSAMPLED
+TEMPORAL_VARIANTS = LESSON.TEMPORAL_VARIANTS
+plot_temporal = LESSON.plot_temporal
+plot_volumetric = LESSON.plot_volumetric
+sample_positions = LESSON.sample_positions
+sampled_sine = LESSON.sampled_sine
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +89,6 @@ def test_volumetric_figure_refuses_what_is_not_a_volume():
         plot_volumetric(torch.rand(1, 4, 28, 28))
 
 
-def test_lesson_writes_its_two_figures(tmp_path, capsys):
-    assert main(["--images", str(tmp_path)]) == 0
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["temporal.png", "volumetric.png"]
-    assert "align_corners=True: output samples at 0.00, 0.37, ..., 7.00, 0.3684 apart" in capsys.readouterr().out
+def test_lesson_keeps_its_two_figures():
+    assert sorted(path.name for path in LESSON.images.iterdir()) == ["temporal.png", "volumetric.png"]
+    assert "align_corners=True: output samples at 0.00, 0.37, ..., 7.00, 0.3684 apart" in LESSON.printed

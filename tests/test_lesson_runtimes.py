@@ -8,23 +8,23 @@ import json
 import pytest
 import torch
 import torch.nn.functional as F
-from check_runtimes import (
-    FUNCTION_RUNTIMES,
-    FUNCTIONS,
-    RESULTS,
-    RUNTIMES,
-    SPECS,
-    VARIANTS,
-    case_input,
-    case_model,
-    markdown,
-    run_case,
-    run_dynamic,
-    run_function_case,
-)
-from conftest import ROOT
+from conftest import lesson_definitions
 
 from upsample_example import MODES, UpsampleExample
+
+LESSON = lesson_definitions("check_runtimes")  # the page measures its own handful; this file another
+FUNCTION_RUNTIMES = LESSON.FUNCTION_RUNTIMES
+FUNCTIONS = LESSON.FUNCTIONS
+RESULTS = LESSON.RESULTS
+RUNTIMES = LESSON.RUNTIMES
+SPECS = LESSON.SPECS
+VARIANTS = LESSON.VARIANTS
+case_input = LESSON.case_input
+case_model = LESSON.case_model
+markdown = LESSON.markdown
+run_case = LESSON.run_case
+run_dynamic = LESSON.run_dynamic
+run_function_case = LESSON.run_function_case
 
 DATA = json.loads(RESULTS.read_text())
 KEPT = {(case["variant"], case["spec"], case["runtime"]): case for case in DATA["cases"]}
@@ -113,10 +113,6 @@ def test_a_dynamic_shape_export_measured_again():
     assert run_dynamic("2D bicubic", "ONNX Runtime")["status"] == "agrees"
 
 
-def test_the_readme_shows_the_kept_tables_exactly():
-    assert markdown(DATA) in (ROOT / "README.md").read_text()
-
-
 def test_the_rule_size_or_recompute_and_every_runtime_that_exports_agrees():
     for (variant, spec, runtime), case in KEPT.items():
         if spec in ("size", "×1.7, recompute", "×1.3 on 3 pixels, recompute") or "corners" in variant:
@@ -192,13 +188,3 @@ def test_torchscript_keeps_the_layer_and_drops_only_the_checks():
     with pytest.raises(Exception) as raised:
         scripted(torch.rand(1, 1, 28))
     assert "input must be" not in str(raised.value)
-
-
-def test_the_markdown_tables_without_their_results_file_end_in_one_line(tmp_path, capsys):
-    from check_runtimes import main
-
-    from upsample_io import run_as_command
-
-    assert run_as_command(lambda: main(["--markdown", "--results", str(tmp_path / "missing.json")])) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "missing.json" in err and "without --markdown" in err
