@@ -144,10 +144,14 @@ def lesson_definitions(name: str) -> SimpleNamespace:
     """
     import ast
 
+    def upper_names(target: ast.expr) -> bool:  # NAME = ... or NAME, OTHER = ...
+        names = target.elts if isinstance(target, ast.Tuple) else [target]
+        return all(isinstance(n, ast.Name) and n.id.isupper() for n in names)
+
     source = (ROOT / "lessons" / f"{name}.py").read_text()
     kept = [node for node in ast.parse(source).body
             if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))
-            or (isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) and t.id.isupper() for t in node.targets))
+            or (isinstance(node, ast.Assign) and all(upper_names(target) for target in node.targets))
             or (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id.isupper())]
     namespace: dict = {"__name__": f"lesson_{name}"}
     exec(compile(ast.Module(body=kept, type_ignores=[]), str(ROOT / "lessons" / f"{name}.py"), "exec"), namespace)

@@ -152,9 +152,10 @@ def test_torchs_alternatives_beat_the_layer_at_every_batch_size_as_the_readme_sa
         assert decoder[(f"torch {mode}", "contiguous")] > 5 * decoder[(f"torch {mode}", "channels_last")]
 
 
-@pytest.mark.parametrize(("mode", "kernel"), [("bilinear", "upsample_bilinear2d_channels_last"),
+@pytest.mark.parametrize(("mode", "kernel"), [("nearest-exact", "upsample_nearest2d_channels_last"),
+                                              ("bilinear", "upsample_bilinear2d_channels_last"),
                                               ("bicubic", "compute_indices_weights_cubic")])
-def test_at_56_bilinear_takes_the_channels_last_kernel_and_bicubic_its_generic_one(mode, kernel):
+def test_at_56_nearest_exact_and_bilinear_take_the_channels_last_kernel_and_bicubic_its_generic_one(mode, kernel):
     import torch
     import torch.nn.functional as F
 
