@@ -114,7 +114,8 @@ def test_a_notebook_shows_the_figure_exactly_once(notebook_outputs, cell):
 
 @pytest.mark.parametrize("folder", ["", "lessons"], ids=["from the repository root", "from lessons/"])
 def test_a_lesson_runs_as_a_notebook_from_either_folder_and_shows_each_figure_once(folder):
-    """lessons/plot_ranks.py (the quickest page) through jupytext, in a real kernel started in ``folder``."""
+    """lessons/plot_ranks.py, the quickest page (which the suite runs nowhere else), through jupytext, in a real
+    kernel started in ``folder`` (.ci/check_notebooks.py runs every lesson from both)."""
     jupytext = pytest.importorskip("jupytext")
     nbclient = pytest.importorskip("nbclient")
     from conftest import ROOT

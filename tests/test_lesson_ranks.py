@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
-from conftest import run_lesson
+from conftest import lesson_definitions
 from reference import linear_matrix
 
 from upsample_example import UpsampleExample
@@ -14,7 +14,7 @@ from upsample_example import UpsampleExample
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-LESSON = run_lesson("plot_ranks")  # the page, run once for the suite
+LESSON = lesson_definitions("plot_ranks")  # what the page defines; tests/test_figures.py runs it as a notebook
 SIGNAL_LENGTH = LESSON.SIGNAL_LENGTH
 SIGNAL_UPSAMPLED = LESSON.SIGNAL_UPSAMPLED
 TEMPORAL_VARIANTS = LESSON.TEMPORAL_VARIANTS
@@ -87,8 +87,3 @@ def test_doubling_the_depth_blends_a_quarter_and_three_quarters():
 def test_volumetric_figure_refuses_what_is_not_a_volume():
     with pytest.raises(ValueError, match=r"\(D, H, W\).*\(1, 4, 28, 28\)"):
         plot_volumetric(torch.rand(1, 4, 28, 28))
-
-
-def test_lesson_keeps_its_two_figures():
-    assert sorted(path.name for path in LESSON.images.iterdir()) == ["temporal.png", "volumetric.png"]
-    assert "align_corners=True: output samples at 0.00, 0.37, ..., 7.00, 0.3684 apart" in LESSON.printed
