@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import sys
+import tempfile
 import threading
 import urllib.parse
 from pathlib import Path
@@ -34,11 +36,15 @@ def main(site: Path) -> int:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}/"
+    # Chromium's profile and its singleton socket go into a folder of this run's own, removed at the end.
+    scratch = tempfile.TemporaryDirectory(prefix="gallery-browser-")
     options = webdriver.ChromeOptions()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     f"--user-data-dir={scratch.name}/profile"):
         options.add_argument(argument)
     options.binary_location = "/usr/bin/chromium"
-    browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    service = Service("/usr/bin/chromedriver", env={**os.environ, "TMPDIR": scratch.name})
+    browser = webdriver.Chrome(service=service, options=options)
     problems, pages, images = [], 0, 0
     try:
         for page in sorted(site.rglob("*.html")):
@@ -65,6 +71,7 @@ def main(site: Path) -> int:
     finally:
         browser.quit()
         server.shutdown()
+        scratch.cleanup()
     lessons = len(
         [page for page in (site / "gallery").glob("*.html") if page.stem not in ("index", "sg_execution_times")]
     )
