@@ -23,11 +23,29 @@ def reset_torch(gallery_conf, fname):
     torch.set_num_threads(THREADS)
     torch._dynamo.reset()
 
+# The lessons in reading order, as the README lists them.
+LESSON_ORDER = ("plot_modes.py", "plot_ranks.py", "plot_antialias.py", "plot_checkerboard.py", "plot_decoders.py",
+                "plot_quality.py", "plot_alias_free.py", "plot_porting.py", "check_runtimes.py")
+
+
+class ReadingOrder:
+    """sphinx-gallery's sort key for the lessons: LESSON_ORDER; a lesson not listed there fails the build."""
+
+    def __init__(self, src_dir: str) -> None:
+        self.src_dir = src_dir
+
+    def __call__(self, filename: str) -> int:
+        if filename not in LESSON_ORDER:
+            raise ValueError(f"{filename} is not in docs/conf.py's LESSON_ORDER; add it where it is read")
+        return LESSON_ORDER.index(filename)
+
+
 sphinx_gallery_conf = {
     "examples_dirs": "../lessons",
     "gallery_dirs": "gallery",
     "filename_pattern": r"/(plot|check)_",  # every lesson is executed
     "ignore_pattern": r"(helpers|run_all)\.py",
+    "within_subsection_order": ReadingOrder,
     "reset_modules": ("matplotlib", reset_torch),
     "abort_on_example_error": True,  # a lesson whose check fails stops the build
     "remove_config_comments": True,

@@ -126,3 +126,13 @@ def test_every_figure_in_images_is_kept_by_exactly_one_lesson_or_the_tutorial():
     for image in drawn - {"afterupsampling.png"}:
         keepers = [path.name for path in (ROOT / "lessons").glob("*.py") if f'"{image}")' in path.read_text()]
         assert len(keepers) == 1, (image, keepers)
+
+
+def test_the_gallery_shows_the_lessons_in_the_readmes_order():
+    import ast
+
+    tree = ast.parse((ROOT / "docs" / "conf.py").read_text())
+    order = next(ast.literal_eval(node.value) for node in tree.body
+                 if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "LESSON_ORDER")
+    index = README[README.index("In reading order:"): README.index("The trained lessons train")]
+    assert list(order) == re.findall(r"\[`(\w+\.py)`\]\(lessons/", index)
