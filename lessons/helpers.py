@@ -162,7 +162,7 @@ def high_pass(images: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------------------
 # Trainings this small end in different places when the arithmetic rounds differently, and torch picks its
 # float32 CPU kernels by processor (ATEN_CPU_CAPABILITY). The trained lessons therefore train in float64, on
-# one thread, where the processor's kernels agree; and they report several seeds, since a seed moves the
+# one thread, where the kernel levels agree; and they report several seeds, since a seed moves the
 # result as much as the method does.
 TRAINING_DTYPE = torch.float64
 TRAINING_THREADS = 1

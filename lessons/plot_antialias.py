@@ -423,14 +423,14 @@ for label, row in differences.items():
     print(f"  {label:<40} " + " ".join(f"{d:6.2f}" if d > EQUAL else "  same" for d in row))
 
 # %%
-# * Pillow always antialiases: its ``BILINEAR``, ``BICUBIC`` and ``LANCZOS`` are torch's with
-#   ``antialias=True``, enlarging and shrinking.
+# * Pillow antialiases: its ``BILINEAR``, ``BICUBIC`` and ``LANCZOS`` are torch's with ``antialias=True``,
+#   enlarging and shrinking, at every size above.
 # * torchvision's ``Resize`` on tensors is ``F.interpolate`` with the same ``antialias``, and its default is
-#   ``True`` in the torchvision installed here (up to 0.16, the default did not antialias tensors).
-# * OpenCV never antialiases ``INTER_LINEAR`` and ``INTER_CUBIC``: they are the layer's ``bilinear`` and
-#   ``bicubic``, shrinking too. For shrinking, OpenCV recommends ``INTER_AREA``, an area-weighted average;
-#   torch's ``area`` is adaptive average pooling instead: the two agree at whole factors (28→14) and differ
-#   at 28→20.
+#   ``True`` in the torchvision installed here.
+# * OpenCV's ``INTER_LINEAR`` and ``INTER_CUBIC`` do not antialias: they are the layer's ``bilinear`` and
+#   ``bicubic``, shrinking too. For shrinking, OpenCV's documentation recommends ``INTER_AREA``, an
+#   area-weighted average (the tests check it against one); torch's ``area`` is adaptive average pooling
+#   instead: the two agree at whole factors (28→14) and differ at 28→20.
 
 import inspect
 

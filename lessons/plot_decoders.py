@@ -45,7 +45,8 @@ TRAIN_DIGITS, HELD_OUT_DIGITS = 1200, 1000  # of the 5,000-digit sample, disjoin
 # shuffled, since the sample is sorted by class): 5 epochs of Adam on the mean squared error, batches of 64.
 # A seed draws the initial weights and the order of the batches. Training runs in float64 on one thread:
 # torch picks its float32 CPU kernels by processor, and trainings this small end in other places when the
-# rounding changes; in float64 every processor gives these numbers.
+# rounding changes. In float64 these numbers came out the same at every CPU kernel level torch has on the
+# processor that drew them (``ATEN_CPU_CAPABILITY`` default, avx2 and avx512) and on one thread or two.
 
 train_digits, held_out = (digits.to(TRAINING_DTYPE) for digits in split_digits(TRAIN_DIGITS, HELD_OUT_DIGITS))
 errors, boards, reconstructions = {}, {}, {}

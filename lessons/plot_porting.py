@@ -121,9 +121,9 @@ for library, where in centres.items():
 # Whether it antialiases by default
 # ---------------------------------
 # Read from each library's own signature where it has a switch: JAX antialiases unless told not to, kornia
-# does not unless told to, torchvision's ``Resize`` does (for tensors since torchvision 0.17), and
+# does not unless told to, torchvision's ``Resize`` does (the version installed here), and
 # scikit-image decides by itself (``None``: when shrinking). ``F.interpolate`` and ``nn.Upsample`` never do
-# unless ``antialias=True``; Pillow always does; OpenCV never does.
+# unless ``antialias=True``. Pillow and OpenCV have no switch: the table below shows what each does.
 
 defaults = {
     "jax.image.resize": inspect.signature(jax.image.resize).parameters["antialias"].default,
@@ -270,29 +270,30 @@ for family, calls in LIBRARIES.items():
 # %%
 # The rules
 # ---------
-# A few rules explain the whole table:
+# Six rules explain the whole table:
 #
 # 1. **Centres.** Everyone but SciPy's default ``zoom`` puts pixel centres half a pixel in, as torch's default
 #    does; ``zoom`` aligns the corners (torch's ``align_corners=True``) unless ``grid_mode=True``, and its
 #    corner-aligned nearest has no torch equivalent.
 # 2. **Antialiasing when shrinking.** Pillow always antialiases, and so do torchvision's ``Resize`` and
 #    ``jax.image.resize`` by default: shrinking, they are torch's ``antialias=True``. OpenCV and kornia's
-#    default never antialias: they are the layer. scikit-image's default and kornia's ``antialias=True`` blur
-#    with a Gaussian first, which no torch call does (both about 0.1 off the closest).
+#    default do not: they are the layer. scikit-image's default and kornia's ``antialias=True`` smooth the image
+#    their own way first (with a Gaussian, their documentation says), which no torch call matches (both about
+#    0.1 off the closest).
 # 3. **The cubic kernel.** OpenCV's ``INTER_CUBIC`` is torch's ``bicubic`` (Keys' cubic, ``a = −0.75``; to
 #    float32 rounding); Pillow, torchvision and JAX use ``a = −0.5``, torch's antialiased ``bicubic``, enlarging
-#    too, and JAX's kernel stays that one with ``antialias=False``. scikit-image's and SciPy's order 3 is a cubic
-#    *spline* interpolation, which no torch mode computes.
+#    too, and JAX's kernel stays that one with ``antialias=False``. scikit-image's and SciPy's order 3 (a cubic
+#    spline, their documentation says) matches no torch mode.
 # 4. **Which pixel nearest takes.** Pillow, JAX, torchvision's ``NEAREST_EXACT``, OpenCV's
 #    ``INTER_NEAREST_EXACT`` and SciPy's ``grid_mode`` take the pixel under the output's centre, torch's
 #    ``nearest-exact``; torchvision's ``NEAREST`` and kornia take torch's ``nearest``. OpenCV's
-#    ``INTER_NEAREST`` follows ``nearest``'s formula but rounds the source index its own way: the same at 28 → 12,
-#    other pixels at 28 → 50.
+#    ``INTER_NEAREST`` is ``nearest`` at 28 → 12 but takes other pixels at 28 → 50, where ``nearest`` is still the
+#    closest torch call.
 # 5. **Area.** Only kornia's ``area`` is torch's (adaptive average pooling). OpenCV's ``INTER_AREA`` and Pillow's
-#    ``BOX`` shrink by an area-weighted average, which no torch call computes; enlarging, ``BOX`` is
-#    ``nearest-exact``.
-# 6. **Edges.** scikit-image's default ``mode='reflect'`` mirrors the image where torch repeats its edge pixel;
-#    with ``mode='edge'`` and ``anti_aliasing=False`` its order 1 is torch's ``bilinear``.
+#    ``BOX`` shrink in a way no torch call matches (OpenCV's is an area-weighted average, as the antialias
+#    lesson's tests check); enlarging, ``BOX`` is ``nearest-exact``.
+# 6. **Settings.** With ``mode='edge'`` and ``anti_aliasing=False``, scikit-image's order 1 is torch's
+#    ``bilinear``, shrinking too.
 
 
 def matches(call: str, label: str) -> str | None:
