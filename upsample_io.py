@@ -618,14 +618,6 @@ class Command:
             return True
 
 
-def run_as_command(work: Callable[[], int]) -> int:
-    """Run ``work()`` inside a ``Command``; its exit status, or the Command's when it failed."""
-    status = 0
-    with Command() as command:
-        status = work()
-    return command.status or status
-
-
 @contextlib.contextmanager
 def quiet_matplotlib():
     """Import matplotlib and its backend as a command needs them: a DataError if MPLBACKEND cannot be used,

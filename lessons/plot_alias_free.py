@@ -127,8 +127,7 @@ row = torch.rand(1, 1, 16, generator=torch.Generator().manual_seed(0))
 around = F.pad(row, (4, 4), mode="circular")  # 24 samples: the row with 4 of its own on either side
 for name in ("nearest", "bilinear", "bicubic"):
     image = around.reshape(1, 1, 1, 24).expand(1, 1, 4, 24)  # 2D, so that bicubic applies; rows all equal
-    mode = "nearest" if name == "nearest" else name
-    theirs = F.interpolate(image, scale_factor=(1, 2), mode=mode)[0, 0, 0]
+    theirs = F.interpolate(image, scale_factor=(1, 2), mode=name)[0, 0, 0]
     taps, first = UPSAMPLERS[name]
     ours = upfirdn(around[0, 0], taps, up=2)
     # upfirdn's sample k sums the taps from the first one on: it is output j = k + first.

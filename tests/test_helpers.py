@@ -10,7 +10,7 @@ from helpers import DOUBLING_BLOCKS, checkerboard, doubling_block, high_pass, ic
 from torch import nn
 
 from upsample_example import MnistSample
-from upsample_io import DataError, run_as_command
+from upsample_io import DataError
 
 
 @pytest.mark.parametrize("kind", DOUBLING_BLOCKS)
@@ -85,20 +85,6 @@ def test_split_is_shuffled_disjoint_and_holds_every_class():
 def test_split_refuses_more_digits_than_the_sample_has():
     with pytest.raises(DataError, match=r"5000 digits, fewer than the 5000 \+ 1 this lesson needs"):
         split_digits(5000, 1)
-
-
-def test_a_lesson_asked_for_more_digits_than_there_are_exits_1_in_one_line(capsys):
-    assert run_as_command(lambda: split_digits(6000, 1000)) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("error: the sample has 5000 digits") and "Traceback" not in err
-
-
-def test_a_lesson_interrupted_exits_130_in_one_line(capsys):
-    def interrupted():
-        raise KeyboardInterrupt
-
-    assert run_as_command(interrupted) == 130
-    assert capsys.readouterr().err == "interrupted\n"
 
 
 # -- sub-pixel convolution with ICNR, and the bilinear transposed convolution ----------------------------------------
