@@ -62,9 +62,10 @@ def split_digits(train: int = 4000, held_out: int = 1000,
 
     The sample is sorted by class, so the split shuffles first (with ``seed``): both parts hold every class.
     """
+    available = len(MnistSample())
+    if available < train + held_out:
+        raise DataError(f"the sample has {available} digits, fewer than the {train} + {held_out} this lesson needs")
     digits = sample_digits(train + held_out, seed)
-    if len(digits) < train + held_out:
-        raise DataError(f"the sample has {len(digits)} digits, fewer than the {train} + {held_out} this lesson needs")
     return digits[:train], digits[train:]
 
 

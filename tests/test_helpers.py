@@ -74,11 +74,11 @@ def test_high_pass_removes_constants_and_keeps_a_checkerboard():
 
 def test_split_is_shuffled_disjoint_and_holds_every_class():
     sample = MnistSample()
-    train, held_out = split_digits(4000, 1000, seed=0)
-    assert train.shape == (4000, 1, 28, 28) and held_out.shape == (1000, 1, 28, 28)
+    train, held_out = split_digits(400, 100, seed=0)
+    assert train.shape == (400, 1, 28, 28) and held_out.shape == (100, 1, 28, 28)
     order = torch.randperm(5000, generator=torch.Generator().manual_seed(0))  # the split's order, drawn again here
-    assert sorted({sample.targets[int(index)] for index in order[4000:]}) == list(range(10))
-    torch.testing.assert_close(held_out[0], sample[int(order[4000])][0])
+    assert sorted({sample.targets[int(index)] for index in order[400:500]}) == list(range(10))
+    torch.testing.assert_close(held_out[0], sample[int(order[400])][0])
     torch.testing.assert_close(train[0], sample[int(order[0])][0])
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import run_lesson
+from conftest import lesson_definitions, run_lesson
 from PIL import Image
 from reference import (
     area_matrix,
@@ -27,7 +27,7 @@ from upsample_example import UpsampleExample
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-LESSON = run_lesson("plot_antialias")  # the page, run once for the suite
+LESSON = lesson_definitions("plot_antialias")  # what the page defines; one test runs the page itself
 ENLARGED = LESSON.ENLARGED
 ENLARGING = LESSON.ENLARGING
 GRATINGS = LESSON.GRATINGS
@@ -303,7 +303,8 @@ def test_shrinking_figure_plots_the_measured_aliasing():
 
 
 def test_the_lesson_keeps_both_figures_and_prints_every_variant():
-    images, lines = LESSON.images, LESSON.printed
+    page = run_lesson("plot_antialias")
+    images, lines = page.images, page.printed
     assert (images / "antialias_enlarge.png").stat().st_size > 10_000
     assert (images / "antialias_shrink.png").stat().st_size > 10_000
     for label in (*ENLARGING, *SHRINKING):

@@ -7,12 +7,12 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
-from conftest import run_lesson
+from conftest import lesson_definitions, run_lesson
 from helpers import DOUBLING_BLOCKS, checkerboard, doubling_block, sample_digits
 
 matplotlib.use("Agg")
 
-LESSON = run_lesson("plot_checkerboard")  # the page, run once for the suite
+LESSON = lesson_definitions("plot_checkerboard")  # what the page defines; one test runs the page itself
 checkerboard_at_initialisation = LESSON.checkerboard_at_initialisation
 plot_checkerboard = LESSON.plot_checkerboard
 tap_counts = LESSON.tap_counts
@@ -158,9 +158,10 @@ def test_figure_shares_one_scale_per_row_with_labelled_colour_bars(digits):
 
 
 def test_lesson_prints_the_table_and_keeps_its_figure():
-    printed = LESSON.printed
+    page = run_lesson("plot_checkerboard")
+    printed = page.printed
     rows = {line[:22].strip(): line[22:].split() for line in printed if line[:22].strip() in DOUBLING_BLOCKS}
     assert list(rows) == list(DOUBLING_BLOCKS)
     assert rows["resize-conv"] == ["0.000", "±", "0.000", "0.000", "±", "0.000"]
     assert rows["transposed k3"][0] == "1.000" and rows["transposed k4"][0] == "1.000"
-    assert sorted(path.name for path in LESSON.images.iterdir()) == ["checkerboard.png"]
+    assert sorted(path.name for path in page.images.iterdir()) == ["checkerboard.png"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import run_lesson
+from conftest import lesson_definitions, run_lesson
 from PIL import Image
 from reference import cubic_matrix, is_tie, linear_matrix, nearest_exact_index, nearest_index, upsample
 from torch import nn
@@ -20,7 +20,7 @@ from upsample_example import MODES, MnistSample, UpsampleExample
 
 matplotlib.use("Agg")
 
-LESSON = run_lesson("plot_modes")  # the page, run once for the suite
+LESSON = lesson_definitions("plot_modes")  # what the page defines; one test runs the page itself
 MODE_VARIANTS = LESSON.MODE_VARIANTS
 compare_modes = LESSON.compare_modes
 exact_ties = LESSON.exact_ties
@@ -68,12 +68,13 @@ def test_at_28_to_42_a_third_of_the_outputs_are_ties_and_torch_takes_the_pixel_a
 
 
 def test_lesson_prints_the_numbers_its_text_quotes():
-    out = "\n".join(LESSON.printed)
+    page = run_lesson("plot_modes")
+    out = "\n".join(page.printed)
     assert "nearest        28→42 copies input pixels [0, 0, 1, 2, 2, 3, 4, 4, 5]" in out
     assert "nearest-exact  28→42 copies input pixels [0, 1, 1, 2, 3, 3, 4, 5, 5]" in out
     assert "14 of 42" in out and "28→42, in input pixels (+ is right/down): nearest 1/6, nearest-exact -1/6" in out
     assert "bicubic: range [-0.105, 1.105]" in out
-    assert sorted(path.name for path in LESSON.images.iterdir()) == ["modes.png"]
+    assert sorted(path.name for path in page.images.iterdir()) == ["modes.png"]
 
 
 def test_modes_figure_shows_each_mode_and_its_difference_from_nearest():
