@@ -432,7 +432,7 @@ assert (gap["upsampler: bilinear (= StyleGAN2 blur)"] > 0).all()
 
 # %%
 # Each upsampler, with the nonlinearity at either rate
-# ---------------------------------------------------
+# ----------------------------------------------------
 # The same measure for every upsampler with the nonlinearity at the block's rate and at twice it, filtered
 # (the downsampler the Kaiser sinc in both); the last column is what filtering the nonlinearity buys on the
 # same draws. Whole-pixel shifts stay at the float limit in every one of these chains too.
