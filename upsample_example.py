@@ -152,9 +152,15 @@ def load_digits(data: str = "auto", root: str | Path = DEFAULT_ROOT, download: b
         raise DataError(f"the full MNIST is not under {upsample_io.mnist_raw_folder(root)}: "
                         "add --download to fetch it, or use --data sample for the offline sample")
     if data != "sample" and not problem and upsample_io.mnist_is_present(root):
-        dataset = upsample_io.load_mnist(root)
-        where = upsample_io.mnist_raw_folder(root)
-        return dataset, f"data: full MNIST, {len(dataset)} training digits from {where}"
+        try:
+            dataset = upsample_io.load_mnist(root)
+        except DataError as error:  # a broken full MNIST: 'auto' says why and uses the sample
+            if data == "mnist":
+                raise
+            problem = str(error)
+        else:
+            where = upsample_io.mnist_raw_folder(root)
+            return dataset, f"data: full MNIST, {len(dataset)} training digits from {where}"
     try:
         dataset = MnistSample()
     except DataError as error:

@@ -7,6 +7,7 @@ run did not create touched).
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import subprocess
@@ -105,6 +106,35 @@ def _long_idx(tmp: Path) -> None:
         file.write(b"extra")
 
 
+def _broken_idx(change: Callable[[Path], None]) -> Callable[[Path], None]:
+    """A full MNIST under ROOT whose training images file ``change`` then breaks."""
+
+    def prepare(tmp: Path) -> None:
+        change(write_mnist(tmp / "root", fake_mnist()) / "train-images-idx3-ubyte")
+
+    return prepare
+
+
+def _wrong_magic(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[2] = 0x09  # IDX says signed bytes, not MNIST's unsigned ones
+    path.write_bytes(bytes(data))
+
+
+def _truncated(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-100])
+
+
+def _gzip_under_raw_name(path: Path) -> None:
+    path.write_bytes(gzip.compress(path.read_bytes()))
+
+
+def _counts_differ(tmp: Path) -> None:
+    arrays = fake_mnist()
+    arrays["train-labels-idx1-ubyte"] = arrays["train-labels-idx1-ubyte"][:-1]
+    write_mnist(tmp / "root", arrays)
+
+
 def _file_as_parent(tmp: Path) -> None:
     (tmp / "out").write_text("a file where the output folder should be")
 
@@ -125,8 +155,17 @@ FAULTS = {
                                          left={"out"}),
     "IDX file is a folder, auto": Fault([], 0, ["train-images-idx3-ubyte is not a file", "falling back"],
                                         _folder_as_idx, {"root", "out"}),
-    "IDX files with no items": Fault(["--data", "mnist"], 1, ["holds no items"], _empty_idx, {"root"}),
-    "IDX file too long": Fault(["--data", "mnist"], 1, ["extra bytes at the end"], _long_idx, {"root"}),
+    **{f"{name}, {data}": Fault(["--data", data], 0 if data == "auto" else 1,
+                                [words, "falling back"] if data == "auto" else [words], prepare,
+                                {"root", "out"} if data == "auto" else {"root"})
+       for name, (prepare, words) in {
+           "IDX file with the wrong magic": (_broken_idx(_wrong_magic), "does not start with an MNIST header"),
+           "IDX file truncated": (_broken_idx(_truncated), "truncated?"),
+           "IDX file gzipped under its raw name": (_broken_idx(_gzip_under_raw_name), "does not start with an MNIST"),
+           "IDX files with no items": (_empty_idx, "holds no items"),
+           "IDX file too long": (_long_idx, "extra bytes at the end"),
+           "images and labels counted differently": (_counts_differ, "20 images but"),
+       }.items() for data in ("auto", "mnist")},
     "MNIST missing, mnist": Fault(["--data", "mnist"], 1, ["not under", "--download", "--data sample"]),
     "output's folder is a file": Fault([], 1, ["out", "not a folder"], _file_as_parent, {"out"}),
     "output's folder is a dangling link": Fault([], 1, ["out", "not a folder"], _dangling_link_as_parent, {"out"}),
@@ -152,9 +191,32 @@ def test_fault(fault, tmp_path, capsys, monkeypatch):
     assert (err == "") if status == 0 else (err.count("\n") == 1)
     for words in fault.words:
         assert words in said, said
+    if "falling back" in fault.words:  # the README: the first line of output says why
+        assert all(words in out.splitlines()[0] for words in fault.words), out
     expected = fault.left if fault.left is not None else ({"root"} if fault.prepare else set())
     assert {path.name for path in tmp_path.iterdir()} == expected
     assert not [path for path in tmp_path.rglob("*") if path.name.startswith(".")]  # no temporary files
+
+
+@pytest.mark.parametrize(("data", "status"), [("auto", 0), ("mnist", 1)])
+def test_an_unreadable_mnist_file(data, status, tmp_path, capsys, monkeypatch):
+    """A file the process may not read (faked: as root, permissions do not stop a read): 'auto' falls back."""
+    import builtins
+
+    images = write_mnist(tmp_path / "root", fake_mnist()) / "train-images-idx3-ubyte"
+    real_open = builtins.open
+
+    def refusing_open(file, *args, **kwargs):
+        if Path(str(file)) == images:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refusing_open)
+    code, out, err = run(["--data", data, "--root", tmp_path / "root", "--output", tmp_path / "f.png"], capsys)
+    assert code == status
+    said = out.splitlines()[0] if status == 0 else err
+    assert f"cannot read MNIST file {images}: Permission denied" in said and "Traceback" not in err
+    assert ("falling back" in said) == (data == "auto")
 
 
 # -- what stands beside the figure belongs to others: never written through, never deleted ------------------------------
