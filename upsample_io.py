@@ -433,19 +433,27 @@ def write_atomically(path: str | Path, write: Callable) -> Path:
                     raise NotADirectoryError(20, "not a folder", str(folder)) from None
                 created.append(folder)
         descriptor, partial = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=PARTIAL_SUFFIX, dir=path.parent)
-    except BaseException:
+    except BaseException as error:
         _remove_empty(created)
+        _name_the_target(error, path)
         raise
     try:
         with os.fdopen(descriptor, "wb") as file:
             os.chmod(partial, _file_mode(path))  # mkstemp's 0o600, made what a plain open() would give
             write(file)
         os.replace(partial, path)
-    except BaseException:
+    except BaseException as error:
         os.unlink(partial)  # the file this call created, by the name mkstemp gave it
         _remove_empty(created)
+        _name_the_target(error, path)
         raise
     return path
+
+
+def _name_the_target(error: BaseException, path: Path) -> None:
+    """Make an OSError about the temporary file (or about no file) name ``path``, the file its user asked for."""
+    if isinstance(error, OSError) and (error.filename is None or PARTIAL_SUFFIX in str(error.filename)):
+        error.filename, error.filename2 = str(path), None
 
 
 def _file_mode(path: Path) -> int:
@@ -494,7 +502,7 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse with one-line errors: a user's mistake is one message, not a usage dump."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"{one_line(f'{self.prog}: error: {message}')} (see --help)\n")
 
 
 def positive(kind: type, at_most: float | None = None) -> Callable[[str], int | float]:
@@ -562,12 +570,21 @@ def _stop(signum: int, frame: object) -> NoReturn:
     raise Stopped(signum)
 
 
+def one_line(text: str) -> str:
+    """``text`` with its control characters escaped: a newline in a file name cannot split a message."""
+    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in text)
+
+
 def say(line: str) -> None:
-    """Print a line of the run's report; if nobody reads standard output any more, carry on without it."""
+    """Print a line of the run's report; if nobody reads standard output any more, carry on without it.
+
+    A full disk or a closed pipe under standard output does not stop the work: the report goes on to nowhere.
+    """
     try:
-        print(line, flush=True)
-    except BrokenPipeError:  # `| head -1`: the work still gets done
+        print(one_line(line), flush=True)
+    except OSError:  # `| head -1` or `> /dev/full`: the figure still gets written
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.stdout.flush()  # what the buffer still holds goes to nowhere now, not to a warning at exit
 
 
 class Command:
@@ -614,7 +631,7 @@ class Command:
                 line, self.status = f"stopped by {signal.Signals(error.args[0]).name}", 128 + error.args[0]
             else:
                 return False  # a bug: its traceback is what a report needs
-            print(line, file=sys.stderr)
+            print(one_line(line), file=sys.stderr)
             return True
 
 
@@ -623,16 +640,10 @@ def quiet_matplotlib():
     """Import matplotlib and its backend as a command needs them: a DataError if MPLBACKEND cannot be used,
     and a temporary settings folder (removed at the end) where matplotlib could not write its own."""
     with contextlib.ExitStack() as stack:
-        if "MPLCONFIGDIR" not in os.environ and "matplotlib" not in sys.modules:
-            config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config", "matplotlib")
-            try:
-                config.mkdir(parents=True, exist_ok=True)
-                writable = os.access(config, os.W_OK)
-            except OSError:
-                writable = False
-            if not writable:  # matplotlib would warn twice
-                os.environ["MPLCONFIGDIR"] = stack.enter_context(tempfile.TemporaryDirectory(prefix="matplotlib-"))
-                stack.callback(os.environ.pop, "MPLCONFIGDIR", None)
+        if "matplotlib" not in sys.modules and not all(map(_writable_folder, _matplotlib_folders())):
+            # matplotlib would warn twice, and make a temporary folder of its own: give it one, quietly
+            stack.callback(_restore_variable, "MPLCONFIGDIR", os.environ.get("MPLCONFIGDIR"))
+            os.environ["MPLCONFIGDIR"] = stack.enter_context(tempfile.TemporaryDirectory(prefix="matplotlib-"))
         first = "matplotlib.pyplot" not in sys.modules  # a fresh command; not a test or a notebook
         if first:  # the objects torch's import made live as long as the command: spare the collector rescanning them
             gc.freeze()
@@ -642,10 +653,38 @@ def quiet_matplotlib():
 
             if first:  # load the backend now: a broken one is named here, not when the figure is drawn
                 plt.switch_backend(matplotlib.get_backend())
-        except (ValueError, ImportError) as error:
+        except Exception as error:  # an unknown name, a missing module, a module that is no backend
             if "MPLBACKEND" not in os.environ:
                 raise
             reason = " ".join(str(error).split()).split(";")[0]
             raise DataError(f"MPLBACKEND={os.environ['MPLBACKEND']!r} cannot be used ({reason}); "
                             "unset it, or use one such as agg") from error
         yield
+
+
+def _matplotlib_folders() -> list[Path]:
+    """The folders matplotlib keeps its settings and its font cache in (``matplotlib.get_configdir()`` and
+    ``get_cachedir()``), found as matplotlib finds them, without importing it."""
+    if os.environ.get("MPLCONFIGDIR"):
+        return [Path(os.environ["MPLCONFIGDIR"])]
+    if not sys.platform.startswith(("linux", "freebsd")):
+        return [Path.home() / ".matplotlib"]
+    return [Path(os.environ.get(variable) or Path.home() / default, "matplotlib")
+            for variable, default in (("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache"))]
+
+
+def _writable_folder(folder: Path) -> bool:
+    """Whether ``folder`` is, or can be made, a folder this process may write in (as matplotlib tests it)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder.is_dir() and os.access(folder, os.W_OK)
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to be found
+        return False
+
+
+def _restore_variable(name: str, value: str | None) -> None:
+    """Put environment variable ``name`` back as it was: ``value``, or unset."""
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from upsample_example import DEFAULT_SEED, MnistSample, UpsampleExample
-from upsample_io import DataError, save_figure
+from upsample_io import DataError, one_line, save_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -39,7 +39,14 @@ def keep(figure: Figure, name: str) -> Path | None:
     variable to ``images/`` so that the README's copies are drawn by the same code.
     """
     folder = os.environ.get(IMAGES_VARIABLE)
-    return save_figure(figure, Path(folder) / name) if folder else None
+    if not folder:
+        return None
+    try:
+        return save_figure(figure, Path(folder).expanduser() / name)
+    except OSError as error:  # a script's ending, in one line: the folder named, and what went wrong
+        where = f"{error.filename}: " if error.filename else ""
+        raise SystemExit(one_line(f"error: cannot keep {name} in ${IMAGES_VARIABLE} ({folder}): {where}"
+                                  f"{error.strerror or error}")) from None
 
 
 # The ways a decoder can double a feature map, compared in the network lessons: resize-convolution,

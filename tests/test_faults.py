@@ -174,6 +174,13 @@ FAULTS = {
                                                   ["File name too long"], left=set()),
     "output file name of 250 characters": Fault(["--output", "{tmp}/out/" + "f" * 246 + ".png"], 0, ["wrote"],
                                                 left={"out"}),
+    "output where no file can be made": Fault(["--output", "/proc/upsample-example.png"], 1,
+                                              ["error: /proc/upsample-example.png: No such file"], left=set()),
+    "newline in the output's name": Fault(["--output", "/proc/a\nb.png"], 1, ["/proc/a\\nb.png: No such file"],
+                                          left=set()),
+    "newline in the root's name, mnist": Fault(["--data", "mnist", "--root", "{tmp}/r\noot"], 1,
+                                               ["r\\noot/MNIST/raw", "--download"], left=set()),
+    "newline in a mode": Fault(["--mode", "near\nest"], 2, ["'near\\nest'"], left=set()),
     "non-ASCII output name": Fault(["--output", "{tmp}/out/zwölf.png"], 0, ["wrote", "zwölf.png"], left={"out"}),
 }
 
@@ -374,8 +381,13 @@ def test_a_terminal_that_cannot_write_the_name_gets_escapes(tmp_path):
 @pytest.mark.parametrize(("variable", "value", "status", "words"), [
     ("MPLBACKEND", "bogus", 1, "MPLBACKEND='bogus' cannot be used"),
     ("MPLBACKEND", "module://nonexistent", 1, "MPLBACKEND='module://nonexistent' cannot be used (No module named"),
+    ("MPLBACKEND", "module://os", 1, "MPLBACKEND='module://os' cannot be used (module 'os' has no attribute"),
     ("HOME", "/dev/null", 0, ""),  # matplotlib cannot write its folder there: no warning, and nothing left behind
-], ids=["unknown backend", "backend module missing", "unwritable home"])
+    ("MPLCONFIGDIR", "/dev/null/matplotlib", 0, ""),  # a folder that cannot be made, under a file
+    ("XDG_CONFIG_HOME", "/dev/null/config", 0, ""),
+    ("XDG_CACHE_HOME", "/dev/null/cache", 0, ""),
+], ids=["unknown backend", "backend module missing", "a module that is no backend", "unwritable home",
+        "unwritable MPLCONFIGDIR", "unwritable XDG_CONFIG_HOME", "unwritable XDG_CACHE_HOME"])
 def test_the_environment(tmp_path, variable, value, status, words):
     env = {key: val for key, val in headless_environment().items()
            if key not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
@@ -390,6 +402,16 @@ def test_the_environment(tmp_path, variable, value, status, words):
     else:
         assert err == ""
     assert list((tmp_path / "tmp").iterdir()) == []  # matplotlib's temporary folder is gone
+
+
+def test_a_full_disk_under_standard_output_does_not_stop_the_run(tmp_path):
+    """`> /dev/full`: the report cannot be written, the figure still is, and nothing is said at exit."""
+    output = tmp_path / "figure.png"
+    command = [sys.executable, str(ROOT / "upsample_example.py"), "--no-show", "--output", str(output)]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(command, env=headless_environment(), stdout=full, stderr=subprocess.PIPE, text=True,
+                                timeout=120)
+    assert result.returncode == 0 and result.stderr == "" and output.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_ctrl_c_while_python_still_imports_torch_shows_pythons_own_traceback(tmp_path):

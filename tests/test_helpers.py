@@ -178,11 +178,31 @@ def test_keep_into_a_folder_that_cannot_be_made_names_it(tmp_path, monkeypatch, 
     else:
         images.symlink_to(tmp_path / "nowhere")
     monkeypatch.setenv("LESSON_IMAGES", str(images))
-    with pytest.raises(NotADirectoryError, match="not a folder") as raised:
+    with pytest.raises(SystemExit) as raised:  # a script's ending: the message, on one line, and status 1
         keep(plt.figure(), "figure.png")
-    assert raised.value.filename == str(images)
     plt.close("all")
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["images"]
+    assert raised.value.code == f"error: cannot keep figure.png in $LESSON_IMAGES ({images}): {images}: not a folder"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["images"]  # nothing made through the link
+
+
+def test_keep_ends_a_lesson_in_one_line_when_the_folder_cannot_be_written(tmp_path):
+    """A page run as a script, with $LESSON_IMAGES a file, a link to nowhere or a newline in its name: one line."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT, headless_environment
+
+    page = tmp_path / "page.py"
+    page.write_text("import matplotlib.pyplot as plt\nfrom helpers import keep\nkeep(plt.figure(), 'f.png')\n")
+    (tmp_path / "a file").write_text("in the way")
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    for folder in (tmp_path / "a file", tmp_path / "link", tmp_path / "a file" / "new\nline"):
+        env = {**headless_environment(), "LESSON_IMAGES": str(folder), "PYTHONPATH": f"{ROOT}:{ROOT / 'lessons'}",
+               "MPLBACKEND": "Agg"}
+        result = subprocess.run([sys.executable, str(page)], env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1 and result.stdout == "", result.stderr
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: cannot keep f.png"), result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a file", "link", "page.py"]
 
 
 def test_run_all_given_a_bad_flag_exits_2_in_one_line():
