@@ -46,7 +46,7 @@ def commands(images: Path) -> list[list[str]]:
 def check_folder(images: Path) -> None:
     """Refuse a folder that is, or lies under, a file or a link to nowhere: nothing is written through it."""
     for folder in (images, *images.parents):
-        if folder.is_symlink() and not folder.is_dir() or folder.exists() and not folder.is_dir():
+        if (folder.is_symlink() or folder.exists()) and not folder.is_dir():
             raise NotADirectoryError(20, "not a folder", str(folder))
 
 
