@@ -288,26 +288,47 @@ def download_mnist(root: str | Path, timeout: float = DEFAULT_DOWNLOAD_TIMEOUT, 
     job = {"mirrors": mirrors, "resources": [list(pair) for pair in resources] if resources else None, "ready": READY}
     root, raw = Path(root), mnist_raw_folder(root)
     created = [folder for folder in (root, root / "MNIST", raw) if not folder.exists()]  # to remove on failure
+    staging, done = None, False
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
-    except OSError as error:
-        _remove_empty(created)
-        raise DataError(f"cannot write to the MNIST root {root}: {error.strerror or error}") from error
-    done = False
-    try:
+        # Each step that changes the root runs with Ctrl-C, SIGTERM and SIGHUP held back, so that a signal never
+        # falls between making a folder and taking note of it: it is raised after the step, inside this try.
+        with _signals_held():
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+                staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
+            except OSError as error:
+                raise DataError(f"cannot write to the MNIST root {root}: {error.strerror or error}") from error
         job["folder"] = str(staging)
         reason = _run_child(job, staging, end, stall, timeout)
         if reason:
             raise DataError(f"MNIST download failed: {reason}")
-        _move_into(mnist_raw_folder(staging), raw)
-        done = True
-    except OSError as error:
-        raise DataError(f"MNIST download failed: cannot move the files to {raw}: {error.strerror or error}") from error
+        with _signals_held():
+            try:
+                _move_into(mnist_raw_folder(staging), raw)
+            except OSError as error:
+                raise DataError(f"MNIST download failed: cannot move the files to {raw}: "
+                                f"{error.strerror or error}") from error
+            done = True
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if not done:
-            _remove_empty(created)
+        with _signals_held():  # the clean-up runs whole
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            if not done:
+                _remove_empty(created)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold Ctrl-C, SIGTERM and SIGHUP back while the block runs; one that came meanwhile is raised when it ends."""
+    held = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _run_child(job: dict, staging: Path, end: float, stall: float, timeout: float) -> str | None:

@@ -366,3 +366,80 @@ def test_a_failure_while_moving_files_in_takes_back_the_new_ones(tmp_path, monke
     with pytest.raises(OSError, match="No space"):
         upsample_io._move_into(source, raw)
     assert sorted(path.name for path in raw.iterdir()) == ["kept"]
+
+
+# A download whose child is replaced by one that succeeds or fails at once, with SIGTERM sent to this process at one
+# chosen instant: right after the root is made, right after the staging folder is, while the child runs, while the
+# files are moved in, and at the start of each step of the clean-up.
+SIGNAL_DRIVER = """
+import os, shutil, signal, sys, tempfile
+sys.path.insert(0, {root!r})
+import upsample_io
+instant, succeed, root = sys.argv[1], sys.argv[2] == "succeed", sys.argv[3]
+
+def term():
+    os.kill(os.getpid(), signal.SIGTERM)
+
+def after(function, name):
+    def patched(*args, **kwargs):
+        result = function(*args, **kwargs)
+        if instant == name:
+            term()
+        return result
+    return patched
+
+def before(function, name):
+    def patched(*args, **kwargs):
+        if instant == name:
+            term()
+        return function(*args, **kwargs)
+    return patched
+
+def child(job, staging, *rest):
+    if succeed:
+        raw = upsample_io.mnist_raw_folder(staging)
+        raw.mkdir(parents=True)
+        for name in upsample_io.MNIST_FILES:
+            (raw / name).write_bytes(b"complete")
+    if instant == "child":
+        term()
+    return None if succeed else "the server said no"
+
+upsample_io.Path.mkdir = after(upsample_io.Path.mkdir, "mkdir")
+tempfile.mkdtemp = after(tempfile.mkdtemp, "mkdtemp")
+upsample_io._run_child = child
+upsample_io._move_into = after(upsample_io._move_into, "moved")
+shutil.rmtree = before(shutil.rmtree, "rmtree")
+upsample_io._remove_empty = before(upsample_io._remove_empty, "remove_empty")
+signal.signal(signal.SIGTERM, upsample_io._stop)  # as the command's Command does, without importing matplotlib
+try:
+    upsample_io.download_mnist(root)
+except upsample_io.Stopped:
+    print("stopped by SIGTERM", file=sys.stderr)
+    sys.exit(143)
+"""
+INSTANTS = [(instant, outcome) for instant in ("mkdir", "mkdtemp", "child", "moved", "rmtree", "remove_empty")
+            for outcome in ("succeed", "fail")
+            if (instant, outcome) not in (("moved", "fail"), ("remove_empty", "succeed"))]  # steps of the other ending
+
+
+@pytest.mark.parametrize(("instant", "outcome"), INSTANTS, ids=[" ".join(case) for case in INSTANTS])
+def test_sigterm_at_any_instant_leaves_the_root_as_it_was_found(tmp_path, instant, outcome):
+    for found in ("missing", "empty", "holding a file"):
+        root = tmp_path / found / "root"
+        root.parent.mkdir()
+        if found != "missing":
+            root.mkdir()
+        if found == "holding a file":
+            (root / "notes.txt").write_text("the user's")
+        before = sorted(str(path.relative_to(tmp_path)) for path in (tmp_path / found).rglob("*"))
+        result = subprocess.run([sys.executable, "-c", SIGNAL_DRIVER.format(root=str(ROOT)), instant, outcome,
+                                 str(root)], capture_output=True, text=True, timeout=120)
+        after = sorted(str(path.relative_to(tmp_path)) for path in (tmp_path / found).rglob("*"))
+        assert result.returncode == 143 and result.stderr == "stopped by SIGTERM\n", (found, result.stderr)
+        if outcome == "succeed" and instant in ("moved", "rmtree", "remove_empty"):  # every file was in place:
+            # the complete set stays, the staging folder does not
+            assert not [name for name in after if upsample_io.STAGING_PREFIX in name]
+            assert {name for name in upsample_io.MNIST_FILES} <= {Path(name).name for name in after}
+        else:
+            assert after == before, (found, after)
