@@ -135,10 +135,14 @@ CORRUPTIONS = {
 
 @pytest.mark.parametrize(("name", "spoil", "words"), CORRUPTIONS.values(), ids=CORRUPTIONS.keys())
 def test_corrupt_mnist_files_give_a_message_naming_the_file(mnist_root, name, spoil, words):
+    """'mnist' refuses with the message; 'auto' falls back to the sample, and its line gives the same message."""
     path = mnist_raw_folder(mnist_root) / name
     path.write_bytes(spoil(path.read_bytes()))
     with pytest.raises(DataError) as raised:
-        load_digits("auto", mnist_root)
+        load_digits("mnist", mnist_root)
+    dataset, source = load_digits("auto", mnist_root)
+    assert len(dataset) == 5000 and source.startswith("data: offline MNIST sample")
+    assert f"({raised.value}; falling back to the sample)" in source
     assert str(path.parent) in str(raised.value)
     for word in words:
         assert word in str(raised.value)
