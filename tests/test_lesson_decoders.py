@@ -72,3 +72,20 @@ def test_figure_draws_digits_high_pass_views_and_each_mean_error_beside_its_rows
     labels = {ax.get_xlabel() for ax in figure.axes}
     assert {"grey level (digit rows)", "pixel − 3×3 mean (high-pass rows)", "mean error over all 12 digits"} <= labels
     matplotlib.pyplot.close(figure)
+
+
+def test_seed_shares_are_each_decoders_seed_span_over_the_span_of_the_means():
+    """Against NumPy: np.ptp over the seeds of each decoder, over np.ptp of the decoders' means."""
+    values = np.random.default_rng(0).random((len(DOUBLING_BLOCKS), 3))
+    measure = {kind: list(row) for kind, row in zip(DOUBLING_BLOCKS, values, strict=True)}
+    expected = np.ptp(values, axis=1) / np.ptp(values.mean(axis=1))
+    np.testing.assert_allclose([LESSON.seed_shares(measure)[kind] for kind in DOUBLING_BLOCKS], expected, rtol=1e-12)
+
+
+def test_orders_by_seed_rank_the_kinds_by_each_seeds_value_as_argsort_does():
+    kinds = DOUBLING_BLOCKS[2:]
+    values = np.array([[0.3, 0.1, 0.2], [0.1, 0.3, 0.25], [0.2, 0.2, 0.1], [0.4, 0.05, 0.3]])  # (kinds, seeds)
+    measure = {kind: list(row) for kind, row in zip(kinds, values, strict=True)}
+    expected = [tuple(np.array(kinds)[np.argsort(values[:, seed], kind="stable")]) for seed in range(3)]
+    assert LESSON.orders_by_seed(measure, kinds) == expected
+    assert len(set(expected)) == 3  # three seeds, three orders: what the page asserts of its own
