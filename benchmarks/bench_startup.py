@@ -5,7 +5,8 @@ The two run alternately, several times each, and the medians of wall time and pe
 child's maximum resident set size) are compared. The bare run runs on a copy of the modules in a
 temporary folder, so the repository's figure is not touched.
 
-    python benchmarks/bench_startup.py            # prints a table, writes benchmarks/startup.json
+    python benchmarks/bench_startup.py                   # prints a table; writes nothing
+    python benchmarks/bench_startup.py --write-results   # and replaces benchmarks/startup.json
 """
 
 from __future__ import annotations
@@ -75,10 +76,34 @@ def compare(runs: int) -> dict:
     return result
 
 
+def write_results(path: Path, result: dict) -> None:
+    """Write ``result`` as JSON to ``path`` atomically: a temporary file beside it, then renamed over it, so that
+    a reader (or a failed run) never finds it half written."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        if path.exists():  # keep the results' permissions (mkstemp makes the file private)
+            os.chmod(temporary, path.stat().st_mode & 0o777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
+        with os.fdopen(handle, "w") as file:
+            file.write(json.dumps(result, indent=2) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="runs of each command (default: %(default)s)")
-    parser.add_argument("--json", type=Path, default=HERE / "startup.json", help="where to write the results")
+    parser.add_argument("--json", type=Path, default=HERE / "startup.json",
+                        help="where --write-results writes the results (default: %(default)s)")
+    parser.add_argument("--write-results", action="store_true",
+                        help="write the results to --json (atomically); without it, a run only prints")
     args = parser.parse_args(argv)
     result = compare(args.runs)
     print(f"{'':12} {'wall (median)':>14} {'peak memory':>12}")
@@ -87,8 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ratio = result["ratio"]
     print(f"{'ratio':12} {ratio['wall']:>13.2f}× {ratio['peak memory']:>11.2f}×   "
           f"(goal: at most {GOALS['wall']}× and {GOALS['peak memory']}×)")
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.json}")
+    if args.write_results:
+        write_results(args.json, result)
+        print(f"wrote {args.json}")
+    else:
+        print(f"(not written: --write-results writes them to {args.json})")
     return 0 if all(ratio[key] <= GOALS[key] for key in GOALS) else 1
 
 

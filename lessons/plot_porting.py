@@ -6,8 +6,9 @@ A resize called "bilinear" in one library is not the same tensor in the next, an
 published numbers when a model or a metric is ported. This page puts torch beside OpenCV, Pillow,
 torchvision, scikit-image, SciPy, JAX and kornia: the output size each gives for a scale factor, where each
 puts pixel centres, whether it antialiases by default, and, for nearest, linear, cubic and area, enlarging and
-shrinking, which torch call each matches best and how closely. A few rules explain the whole table; the
-recipe at the end says which torch call reproduces each library, and which settings of each reproduce torch.
+shrinking, which torch call each matches best and how closely, which pixel each nearest mode takes, and
+which calls antialias. A few rules explain the whole table; the recipe at the end says which torch call
+reproduces each library, and which settings of each reproduce torch.
 """
 
 # %%
@@ -32,7 +33,7 @@ import skimage.transform
 import torch
 import torch.nn.functional as F
 from helpers import hide_ticks, keep, sample_digits
-from PIL import Image
+from PIL import Image, ImageOps
 from torchvision.transforms import v2
 
 jax.config.update("jax_enable_x64", True)  # compare in float64: what remains is the method, not the rounding
@@ -42,8 +43,9 @@ SAME = 1e-5  # closer than this: the same computation (some libraries keep their
 # The output size of a scale factor
 # ---------------------------------
 # Given a factor rather than a size, torch floors ``n × factor`` (``F.interpolate``, ``nn.Upsample``), and so
-# does kornia's ``rescale``, which calls it; OpenCV's ``resize(fx=...)``, scikit-image's ``rescale`` and SciPy's
-# ``zoom`` round it. Pillow, torchvision's ``Resize`` and ``jax.image.resize`` take only a size.
+# does kornia's ``rescale``, which calls it; OpenCV's ``resize(fx=...)``, Pillow's ``ImageOps.scale``,
+# scikit-image's ``rescale`` and SciPy's ``zoom`` round it. torchvision's ``Resize`` and ``jax.image.resize``
+# have no factor parameter: they take only a size.
 
 
 def output_sides(factor: float, side: int = 32) -> dict[str, int]:
@@ -56,6 +58,7 @@ def output_sides(factor: float, side: int = 32) -> dict[str, int]:
             "torch": F.interpolate(tensor, scale_factor=factor).shape[-1],
             "kornia rescale": kornia.geometry.transform.rescale(tensor, factor).shape[-1],
             "OpenCV resize(fx=)": cv2.resize(image, None, fx=factor, fy=factor).shape[-1],
+            "Pillow ImageOps.scale": ImageOps.scale(Image.fromarray(image.astype(np.float32)), factor).width,
             "skimage rescale": skimage.transform.rescale(image, factor).shape[-1],
             "SciPy zoom": scipy.ndimage.zoom(image, factor).shape[-1],
         }
@@ -63,14 +66,21 @@ def output_sides(factor: float, side: int = 32) -> dict[str, int]:
 
 FACTORS = (1.8, 0.9999, 1.7, 0.5)
 sides = {factor: output_sides(factor) for factor in FACTORS}
-print(f"{'32 × factor':<20}" + "".join(f"{factor:>9}" for factor in FACTORS))
+print(f"{'32 × factor':<22}" + "".join(f"{factor:>9}" for factor in FACTORS))
 for library in sides[FACTORS[0]]:
-    print(f"{library:<20}" + "".join(f"{sides[factor][library]:>9}" for factor in FACTORS))
+    print(f"{library:<22}" + "".join(f"{sides[factor][library]:>9}" for factor in FACTORS))
 for factor in FACTORS:
     for library, side in sides[factor].items():
         rule = math.floor if library in ("torch", "kornia rescale") else round
         assert side == rule(32 * factor), (library, factor)
 assert sides[1.8]["torch"] == 57 and sides[1.8]["SciPy zoom"] == 58 and sides[0.9999]["torch"] == 31
+size_only = {
+    "torchvision Resize": list(inspect.signature(v2.Resize).parameters),
+    "jax.image.resize": list(inspect.signature(jax.image.resize).parameters),
+}
+print("parameters:", size_only)
+for parameters in size_only.values():
+    assert not [name for name in parameters if "scale" in name or "factor" in name], parameters
 
 # %%
 # Where the pixel centres are
@@ -122,8 +132,9 @@ for library, where in centres.items():
 # ---------------------------------
 # Read from each library's own signature where it has a switch: JAX antialiases unless told not to, kornia
 # does not unless told to, torchvision's ``Resize`` does (the version installed here), and
-# scikit-image decides by itself (``None``: when shrinking). ``F.interpolate`` and ``nn.Upsample`` never do
-# unless ``antialias=True``. Pillow and OpenCV have no switch: the table below shows what each does.
+# scikit-image decides by itself (``None``: when shrinking). ``F.interpolate`` does not unless
+# ``antialias=True``. ``nn.Upsample``, Pillow's ``resize`` and ``ImageOps.scale`` and OpenCV's ``resize`` have
+# no such parameter: the sections below show what each does.
 
 defaults = {
     "jax.image.resize": inspect.signature(jax.image.resize).parameters["antialias"].default,
@@ -140,6 +151,14 @@ assert defaults == {
     "skimage resize": None,
     "F.interpolate": False,
 }
+no_switch = {
+    "nn.Upsample": list(inspect.signature(torch.nn.Upsample).parameters),
+    "Pillow Image.resize": list(inspect.signature(Image.Image.resize).parameters),
+    "Pillow ImageOps.scale": list(inspect.signature(ImageOps.scale).parameters),
+    "OpenCV resize": cv2.resize.__doc__.splitlines()[0],  # a compiled function: its signature is in its doc
+}
+print("no antialias parameter:", no_switch)
+assert not any("alias" in str(parameters) for parameters in no_switch.values())
 
 # %%
 # Each library against its closest torch call
@@ -154,8 +173,8 @@ SIZES = {"enlarge 28→50": 50, "shrink 28→12": 12}
 
 
 def torch_call(**options):
-    """F.interpolate(image, size=(side, side), **options) as a function (image, side) → array."""
-    return lambda a, s: F.interpolate(torch.from_numpy(a)[None, None], size=(s, s), **options)[0, 0].numpy()
+    """F.interpolate(image, size=size, **options) as a function (image, (height, width)) → array."""
+    return lambda a, size: F.interpolate(torch.from_numpy(a)[None, None], size=size, **options)[0, 0].numpy()
 
 
 TORCH_CALLS = {  # every torch resize of a 2D image: the layer's modes, and what only the function has
@@ -176,42 +195,44 @@ TORCH_CALLS = {  # every torch resize of a 2D image: the layer's modes, and what
 
 
 def pillow(method):
-    return lambda a, s: np.asarray(Image.fromarray(a.astype(np.float32)).resize((s, s), method), dtype=np.float64)
+    return lambda a, size: np.asarray(
+        Image.fromarray(a.astype(np.float32)).resize(size[::-1], method), dtype=np.float64
+    )
 
 
-def torchvision_resize(mode):
-    return lambda a, s: v2.Resize((s, s), interpolation=mode)(torch.from_numpy(a)[None])[0].numpy()
+def torchvision_resize(mode, **options):
+    return lambda a, size: v2.Resize(size, interpolation=mode, **options)(torch.from_numpy(a)[None])[0].numpy()
 
 
 def opencv(flag):
-    return lambda a, s: cv2.resize(a, (s, s), interpolation=flag)
+    return lambda a, size: cv2.resize(a, size[::-1], interpolation=flag)
 
 
 def skimage_resize(**options):
-    return lambda a, s: skimage.transform.resize(a, (s, s), **options)
+    return lambda a, size: skimage.transform.resize(a, size, **options)
 
 
 def zoom(**options):
-    def resize(a, s):
+    def resize(a, size):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return scipy.ndimage.zoom(a, s / a.shape[-1], **options)
+            return scipy.ndimage.zoom(a, (size[0] / a.shape[0], size[1] / a.shape[1]), **options)
 
     return resize
 
 
 def jax_resize(method, **options):
-    return lambda a, s: np.asarray(jax.image.resize(jnp.asarray(a), (s, s), method, **options))
+    return lambda a, size: np.asarray(jax.image.resize(jnp.asarray(a), size, method, **options))
 
 
 def kornia_resize(mode, **options):
-    return lambda a, s: kornia.geometry.transform.resize(
-        torch.from_numpy(a)[None, None], (s, s), interpolation=mode, **options
+    return lambda a, size: kornia.geometry.transform.resize(
+        torch.from_numpy(a)[None, None], size, interpolation=mode, **options
     )[0, 0].numpy()
 
 
 MODE = v2.InterpolationMode
-LIBRARIES = {  # family: {call: function (image, side) → array}; each library's default first, then settings
+LIBRARIES = {  # family: {call: function (image, (height, width)) → array}; each library's default first
     "nearest": {
         "OpenCV INTER_NEAREST": opencv(cv2.INTER_NEAREST),
         "OpenCV INTER_NEAREST_EXACT": opencv(cv2.INTER_NEAREST_EXACT),
@@ -228,6 +249,7 @@ LIBRARIES = {  # family: {call: function (image, side) → array}; each library'
         "OpenCV INTER_LINEAR": opencv(cv2.INTER_LINEAR),
         "Pillow BILINEAR": pillow(Image.Resampling.BILINEAR),
         "torchvision BILINEAR": torchvision_resize(MODE.BILINEAR),
+        "torchvision BILINEAR, antialias=False": torchvision_resize(MODE.BILINEAR, antialias=False),
         "skimage resize, order 1": skimage_resize(order=1),
         "skimage resize, order 1, edge, no AA": skimage_resize(order=1, mode="edge", anti_aliasing=False),
         "SciPy zoom, order 1": zoom(order=1),
@@ -241,10 +263,13 @@ LIBRARIES = {  # family: {call: function (image, side) → array}; each library'
         "OpenCV INTER_CUBIC": opencv(cv2.INTER_CUBIC),
         "Pillow BICUBIC": pillow(Image.Resampling.BICUBIC),
         "torchvision BICUBIC": torchvision_resize(MODE.BICUBIC),
+        "torchvision BICUBIC, antialias=False": torchvision_resize(MODE.BICUBIC, antialias=False),
         "skimage resize, order 3": skimage_resize(order=3),
         "SciPy zoom, order 3": zoom(order=3),
         "JAX cubic": jax_resize("cubic"),
         "JAX cubic, antialias=False": jax_resize("cubic", antialias=False),
+        "JAX bicubic-pytorch": jax_resize("bicubic-pytorch"),
+        "JAX bicubic-pytorch, antialias=False": jax_resize("bicubic-pytorch", antialias=False),
         "kornia bicubic": kornia_resize("bicubic"),
     },
     "area": {
@@ -256,44 +281,251 @@ LIBRARIES = {  # family: {call: function (image, side) → array}; each library'
 
 closest = {}  # (call, size label) → (torch call, largest difference)
 for family, calls in LIBRARIES.items():
-    print(f"{family:<38}" + "".join(f"{label:>34}" for label in SIZES))
+    print(f"{family:<40}" + "".join(f"{label:>34}" for label in SIZES))
     for call, resize in calls.items():
         cells = []
         for label, side in SIZES.items():
-            theirs = np.asarray(resize(digit, side), dtype=np.float64)
-            differences = {name: float(np.abs(theirs - ours(digit, side)).max()) for name, ours in TORCH_CALLS.items()}
+            theirs = np.asarray(resize(digit, (side, side)), dtype=np.float64)
+            differences = {
+                name: float(np.abs(theirs - ours(digit, (side, side))).max()) for name, ours in TORCH_CALLS.items()
+            }
             best = min(differences, key=differences.get)
             closest[call, label] = (best, differences[best])
             cells.append(f"{best} {'same' if differences[best] < SAME else f'{differences[best]:.2g}'}")
-        print(f"  {call:<36}" + "".join(f"{cell:>34}" for cell in cells))
+        print(f"  {call:<38}" + "".join(f"{cell:>34}" for cell in cells))
+
+# %%
+# JAX's ``method="bicubic-pytorch"`` (its documentation: "matching PyTorch's bicubic resizing behavior") with
+# ``antialias=False`` is torch's ``bicubic`` to float64 rounding, enlarging and shrinking; with the default
+# ``antialias=True`` it is its ``cubic``, torch's antialiased ``bicubic``.
+
+pytorch_cubic = {
+    label: float(
+        np.abs(
+            LIBRARIES["cubic"]["JAX bicubic-pytorch, antialias=False"](digit, (side, side))
+            - TORCH_CALLS["bicubic"](digit, (side, side))
+        ).max()
+    )
+    for label, side in SIZES.items()
+}
+print(
+    "JAX bicubic-pytorch, antialias=False, against torch bicubic (float64): "
+    + ", ".join(f"{label} {difference:.1e}" for label, difference in pytorch_cubic.items())
+)
+assert all(difference < 1e-13 for difference in pytorch_cubic.values())
+
+# %%
+# Which pixel nearest takes
+# -------------------------
+# Resize the ramp of column indices again, 28 → 50 and 28 → 12 columns, with each nearest call: each output
+# column ``j`` then holds the input column it took. Two rules cover the calls that copy a pixel: torch's
+# ``nearest`` takes ``floor(j·in/out)``, the pixel under the output pixel's first edge, not its centre, and so
+# do torchvision's ``NEAREST`` and kornia's ``nearest``; the pixel under the centre, ``floor((j + ½)·in/out)``,
+# is torch's ``nearest-exact``. The half-pixel centres of the linear modes are not the rule of ``nearest``.
+# SciPy's default ``zoom`` aligns the corners, ``round(j·(in − 1)/(out − 1))``, and scikit-image's order 0
+# blends pixels when shrinking (it antialiases, as the next section shows). OpenCV's ``INTER_NEAREST`` takes
+# ``floor(j·in/out)`` at 28 → 12 but not at 28 → 50.
+
+
+def columns_taken(resize, n_in: int, n_out: int) -> np.ndarray:
+    """The input column each of ``n_out`` output columns holds: the resized ramp of ``n_in`` column indices."""
+    ramp = np.tile(np.arange(float(n_in)), (4, 1))
+    return np.asarray(resize(ramp, (4, n_out)), dtype=np.float64)[1]
+
+
+def nearest_rule(taken: np.ndarray, n_in: int) -> str:
+    """Which rule the columns follow: 'edge', 'centre', 'corners', 'blends' (not one pixel) or 'other'."""
+    j, n_out = np.arange(len(taken)), len(taken)
+    if not np.array_equal(taken, np.round(taken)):
+        return "blends"
+    rules = {
+        "edge": j * n_in // n_out,
+        "centre": (2 * j + 1) * n_in // (2 * n_out),
+        "corners": np.round(j * (n_in - 1) / (n_out - 1)),
+    }
+    return next((name for name, columns in rules.items() if np.array_equal(taken, columns)), "other")
+
+
+NEAREST_CALLS = {
+    "torch nearest": TORCH_CALLS["nearest"],
+    "torch nearest-exact": TORCH_CALLS["nearest-exact"],
+    **LIBRARIES["nearest"],
+}
+taken = {(call, side): columns_taken(resize, 28, side) for call, resize in NEAREST_CALLS.items() for side in (50, 12)}
+nearest_rules = {(call, side): nearest_rule(columns, 28) for (call, side), columns in taken.items()}
+print(f"{'':<32}{'28 → 50':>10}{'28 → 12':>10}")
+for call in NEAREST_CALLS:
+    print(f"{call:<32}{nearest_rules[call, 50]:>10}{nearest_rules[call, 12]:>10}")
+edge_rule = {"torch nearest", "torchvision NEAREST", "kornia nearest"}
+centre_rule = {
+    "torch nearest-exact",
+    "OpenCV INTER_NEAREST_EXACT",
+    "Pillow NEAREST",
+    "torchvision NEAREST_EXACT",
+    "SciPy zoom, order 0, grid_mode",
+    "JAX nearest",
+}
+for call in NEAREST_CALLS:
+    expected = (
+        ("edge", "edge")
+        if call in edge_rule
+        else ("centre", "centre")
+        if call in centre_rule
+        else {
+            "OpenCV INTER_NEAREST": ("other", "edge"),
+            "SciPy zoom, order 0": ("corners", "corners"),
+            "skimage resize, order 0": ("centre", "blends"),
+        }[call]
+    )
+    assert (nearest_rules[call, 50], nearest_rules[call, 12]) == expected, call
+
+# %%
+# Both compute the floor with a rounded scale: over every size from 1–40 to 1–80 columns (3,200 pairs), torch
+# takes ``floor(j × float32(in/out))``, in float32, and OpenCV's ``INTER_NEAREST`` ``floor(j × (1/(out/in)))``
+# in double precision (its ``resizeNN``). Where ``j·in/out`` is a whole number the rounding can take the pixel
+# before: torch departs from the exact ``floor(j·in/out)`` at 11 of the pairs, OpenCV at 66; at 28 → 50,
+# OpenCV's column 25 takes 13, not 14.
+
+
+def torch_nearest_formula(n_in: int, n_out: int) -> np.ndarray:
+    """floor(j × float32(in/out)), in float32 arithmetic."""
+    j = np.arange(n_out, dtype=np.float32)
+    return np.minimum(np.floor(j * (np.float32(n_in) / np.float32(n_out))), n_in - 1)
+
+
+def opencv_nearest_formula(n_in: int, n_out: int) -> np.ndarray:
+    """floor(j × (1/(out/in))), in float64 arithmetic."""
+    return np.minimum(np.floor(np.arange(n_out) * (1.0 / (n_out / n_in))), n_in - 1)
+
+
+FORMULAS = {"torch nearest": torch_nearest_formula, "OpenCV INTER_NEAREST": opencv_nearest_formula}
+departures = {call: [] for call in FORMULAS}
+for n_in in range(1, 41):
+    for n_out in range(1, 81):
+        for call, formula in FORMULAS.items():
+            columns = columns_taken(NEAREST_CALLS[call], n_in, n_out)
+            assert np.array_equal(columns, formula(n_in, n_out)), (call, n_in, n_out)
+            if not np.array_equal(columns, np.arange(n_out) * n_in // n_out):
+                departures[call].append((n_in, n_out))
+for call, pairs in departures.items():
+    print(f"{call}: its formula at all 3,200 pairs; the exact floor at all but {len(pairs)}, e.g. {pairs[:3]}")
+assert len(departures["torch nearest"]) == 11 and len(departures["OpenCV INTER_NEAREST"]) == 66
+differs = np.flatnonzero(taken["OpenCV INTER_NEAREST", 50] != np.arange(50) * 28 // 50)
+print(
+    f"OpenCV INTER_NEAREST at 28 → 50 differs from floor(j·in/out) at columns {differs.tolist()}: takes "
+    f"{taken['OpenCV INTER_NEAREST', 50][differs].tolist()}, not {(differs * 28 // 50).tolist()}"
+)
+assert differs.tolist() == [25] and taken["OpenCV INTER_NEAREST", 50][25] == 13
+for side, columns in ((50, [25]), (12, [])):  # against torch's nearest: the same columns but those
+    assert np.flatnonzero(taken["OpenCV INTER_NEAREST", side] != taken["torch nearest", side]).tolist() == columns
+
+# %%
+# Which calls antialias
+# ---------------------
+# Shrink a one-pixel dot 28 → 12 columns, in each of the 28 positions, and take the brightest output pixel. A
+# call that does not antialias lets some dot through at full strength (an output sample falls on it, and
+# interpolation gives back that pixel): 1. A call that antialiases spreads every dot over several output
+# pixels: below 1 (here at most 0.61). Pillow's ``HAMMING`` and ``LANCZOS``
+# are measured too. Those that antialias: Pillow with every filter but ``NEAREST``; torchvision's ``Resize``
+# and ``jax.image.resize`` by default, with their linear and cubic modes but not nearest; scikit-image's
+# default with every order, order 0 included; kornia's bilinear with ``antialias=True``; the area modes
+# (OpenCV's ``INTER_AREA``, Pillow's ``BOX``, kornia's and torch's ``area``); and torch's ``antialias=True``
+# calls. No other nearest call, and none of OpenCV's others, antialias.
+
+dot = np.eye(28)  # row r is a dot in column r; only the width is resized
+ANTIALIAS_CALLS = {
+    **{f"torch {name}": call for name, call in TORCH_CALLS.items()},
+    **{call: resize for calls in LIBRARIES.values() for call, resize in calls.items()},
+    "Pillow HAMMING": pillow(Image.Resampling.HAMMING),
+    "Pillow LANCZOS": pillow(Image.Resampling.LANCZOS),
+}
+peaks = {call: float(np.asarray(resize(dot, (28, 12))).max()) for call, resize in ANTIALIAS_CALLS.items()}
+antialiasing = {call for call, peak in peaks.items() if peak < 0.9}
+for call, peak in peaks.items():
+    print(f"{call:<40} brightest dot after 28 → 12: {peak:.3f}{'  antialiases' if call in antialiasing else ''}")
+assert all(abs(peak - 1) < 1e-6 or peak <= 0.61 for peak in peaks.values())
+assert antialiasing == {
+    *(f"Pillow {name}" for name in ("BILINEAR", "BICUBIC", "BOX", "HAMMING", "LANCZOS")),
+    "torchvision BILINEAR",
+    "torchvision BICUBIC",
+    "JAX linear",
+    "JAX cubic",
+    "JAX bicubic-pytorch",
+    "skimage resize, order 0",
+    "skimage resize, order 1",
+    "skimage resize, order 3",
+    "kornia bilinear, antialias=True",
+    "OpenCV INTER_AREA",
+    "kornia area",
+    "torch area",
+    *(f"torch {name}" for name in TORCH_CALLS if "antialias" in name),
+    "torch lanczos",
+}
+
+# %%
+# The cubic kernel
+# ----------------
+# Keys' cubic kernel weighs a pixel at distance ``d`` between 1 and 2 by ``a·(d³ − 5d² + 8d − 4)``. Enlarging
+# 2×, output pixels fall 1.25 pixels from an input pixel, where the weight is ``0.140625·a``: read it from
+# a dot's response and divide.
+
+
+def cubic_a(resize) -> float:
+    """Keys' ``a`` of a cubic resize: the weight at distance 1.25 enlarging 14 → 28, over 0.140625."""
+    response = np.asarray(resize(np.eye(14), (14, 28)), dtype=np.float64)
+    return float(response[7, 17] / 0.140625)  # output 17 sits at 17/2 − 1/4 = 8.25, 1.25 from the dot in 7
+
+
+CUBIC_CALLS = {
+    "torch bicubic": TORCH_CALLS["bicubic"],
+    "torch bicubic, antialias": TORCH_CALLS["bicubic, antialias"],
+    **{call: LIBRARIES["cubic"][call] for call in LIBRARIES["cubic"] if "order 3" not in call},
+}
+kernels = {call: cubic_a(resize) for call, resize in CUBIC_CALLS.items()}
+for call, a in kernels.items():
+    print(f"{call:<40} a = {a:.4f}")
+KEYS_075 = (
+    "torch bicubic",
+    "OpenCV INTER_CUBIC",
+    "kornia bicubic",
+    "torchvision BICUBIC, antialias=False",
+    "JAX bicubic-pytorch, antialias=False",
+)
+for call, a in kernels.items():
+    assert abs(a - (-0.75 if call in KEYS_075 else -0.5)) < 1e-6, (call, a)
 
 # %%
 # The rules
 # ---------
 # Six rules explain the whole table:
 #
-# 1. **Centres.** Everyone but SciPy's default ``zoom`` puts pixel centres half a pixel in, as torch's default
-#    does; ``zoom`` aligns the corners (torch's ``align_corners=True``) unless ``grid_mode=True``, and its
-#    corner-aligned nearest has no torch equivalent.
-# 2. **Antialiasing when shrinking.** Pillow always antialiases, and so do torchvision's ``Resize`` and
-#    ``jax.image.resize`` by default: shrinking, they are torch's ``antialias=True``. OpenCV and kornia's
-#    default do not: they are the layer. scikit-image's default and kornia's ``antialias=True`` smooth the image
-#    their own way first (with a Gaussian, their documentation says), which no torch call matches (both about
-#    0.1 off the closest).
-# 3. **The cubic kernel.** OpenCV's ``INTER_CUBIC`` is torch's ``bicubic`` (Keys' cubic, ``a = −0.75``; to
-#    float32 rounding); Pillow, torchvision and JAX use ``a = −0.5``, torch's antialiased ``bicubic``, enlarging
-#    too, and JAX's kernel stays that one with ``antialias=False``. scikit-image's and SciPy's order 3 (a cubic
+# 1. **Centres, in the linear modes.** In the ramp test, every library's linear mode but SciPy's default
+#    ``zoom`` puts pixel centres half a pixel in, as torch's default does; ``zoom`` aligns the corners (torch's
+#    ``align_corners=True``) unless ``grid_mode=True``. Nearest follows a rule of its own (4).
+# 2. **Antialiasing when shrinking.** The calls that antialias are listed above. Shrinking, Pillow's
+#    ``BILINEAR`` and ``BICUBIC``, and torchvision's and JAX's default linear and cubic, are torch's
+#    ``antialias=True``; OpenCV's ``INTER_LINEAR`` and ``INTER_CUBIC``, and kornia's defaults, are the layer
+#    (kornia's ``area``: torch's ``area``). Pillow's ``NEAREST`` does not antialias (it is ``nearest-exact``),
+#    and its ``BOX`` does, in a way no torch call matches (rule 5). scikit-image's default and kornia's
+#    ``antialias=True`` smooth the image their own way first (with a Gaussian, their documentation says),
+#    which no torch call matches (both about 0.1 off the closest).
+# 3. **The cubic kernel.** OpenCV's ``INTER_CUBIC`` and kornia's ``bicubic`` are torch's ``bicubic`` (Keys'
+#    cubic, ``a = −0.75``; to float32 rounding); Pillow, torchvision and JAX's ``cubic`` use ``a = −0.5``,
+#    torch's antialiased ``bicubic``, enlarging too, and JAX's ``cubic`` stays that one with
+#    ``antialias=False``. torchvision with ``antialias=False``, and JAX's ``bicubic-pytorch`` with
+#    ``antialias=False``, use ``a = −0.75``: torch's ``bicubic``. scikit-image's and SciPy's order 3 (a cubic
 #    spline, their documentation says) matches no torch mode.
-# 4. **Which pixel nearest takes.** Pillow, JAX, torchvision's ``NEAREST_EXACT``, OpenCV's
-#    ``INTER_NEAREST_EXACT`` and SciPy's ``grid_mode`` take the pixel under the output's centre, torch's
-#    ``nearest-exact``; torchvision's ``NEAREST`` and kornia take torch's ``nearest``. OpenCV's
-#    ``INTER_NEAREST`` is ``nearest`` at 28 → 12 but takes other pixels at 28 → 50, where ``nearest`` is still the
-#    closest torch call.
+# 4. **Which pixel nearest takes.** torch's ``nearest``, torchvision's ``NEAREST`` and kornia's ``nearest`` take
+#    ``floor(j·in/out)``, and OpenCV's ``INTER_NEAREST`` does up to the rounding of its scale (column 25 at
+#    28 → 50), where ``nearest`` is still the closest torch call; Pillow, JAX, torchvision's ``NEAREST_EXACT``,
+#    OpenCV's ``INTER_NEAREST_EXACT`` and SciPy's ``grid_mode`` take the pixel under the output's centre,
+#    torch's ``nearest-exact``. SciPy's default corner-aligned nearest has no torch equivalent.
 # 5. **Area.** Only kornia's ``area`` is torch's (adaptive average pooling). OpenCV's ``INTER_AREA`` and Pillow's
 #    ``BOX`` shrink in a way no torch call matches (OpenCV's is an area-weighted average, as the antialias
 #    lesson's tests check); enlarging, ``BOX`` is ``nearest-exact``.
 # 6. **Settings.** With ``mode='edge'`` and ``anti_aliasing=False``, scikit-image's order 1 is torch's
-#    ``bilinear``, shrinking too.
+#    ``bilinear``, shrinking too; with ``antialias=False``, torchvision's ``BILINEAR`` and ``BICUBIC`` are
+#    the layer's ``bilinear`` and ``bicubic``, and JAX's linear is the layer's ``bilinear``.
 
 
 def matches(call: str, label: str) -> str | None:
@@ -310,16 +542,21 @@ for call in (
     "JAX linear, antialias=False",
     "SciPy zoom, order 1, grid_mode",
     "skimage resize, order 1, edge, no AA",
+    "torchvision BILINEAR, antialias=False",
 ):
     assert both(call) == ("bilinear", "bilinear"), call
 assert both("SciPy zoom, order 1") == ("bilinear, corners", "bilinear, corners")
 assert matches("SciPy zoom, order 0", enlarge) is None and matches("SciPy zoom, order 0", shrink) is None
 for call in ("Pillow BILINEAR", "torchvision BILINEAR", "JAX linear"):
     assert matches(call, shrink) == "bilinear, antialias", call
+    assert matches(call, enlarge) in ("bilinear", "bilinear, antialias"), call  # enlarging, the two are one
+assert matches("Pillow NEAREST", shrink) == "nearest-exact" and "Pillow NEAREST" not in antialiasing
 for call in ("skimage resize, order 1", "kornia bilinear, antialias=True"):
     assert matches(call, shrink) is None and 0.05 < closest[call, shrink][1] < 0.2, call
-assert both("OpenCV INTER_CUBIC") == ("bicubic", "bicubic")
-for call in ("Pillow BICUBIC", "torchvision BICUBIC", "JAX cubic"):
+for call in ("OpenCV INTER_CUBIC", "kornia bicubic", "torchvision BICUBIC, antialias=False"):
+    assert both(call) == ("bicubic", "bicubic"), call
+assert both("JAX bicubic-pytorch, antialias=False") == ("bicubic", "bicubic")
+for call in ("Pillow BICUBIC", "torchvision BICUBIC", "JAX cubic", "JAX bicubic-pytorch"):
     assert both(call) == ("bicubic, antialias", "bicubic, antialias"), call
 assert matches("JAX cubic, antialias=False", enlarge) == "bicubic, antialias"
 for call in ("skimage resize, order 3", "SciPy zoom, order 3"):
@@ -346,14 +583,20 @@ assert matches("Pillow BOX", enlarge) == "nearest-exact"
 # give torch's result:
 #
 # * OpenCV: ``INTER_LINEAR`` and ``INTER_CUBIC`` already are the layer's ``bilinear`` and ``bicubic``, and
-#   ``INTER_NEAREST_EXACT`` is ``nearest-exact``; give sizes rather than ``fx``, which rounds;
-# * Pillow and torchvision: they are torch with ``antialias=True``; torchvision's ``Resize(antialias=False)``
-#   gives the layer;
+#   ``INTER_NEAREST_EXACT`` is ``nearest-exact``; ``INTER_NEAREST`` is ``nearest`` except where the two round
+#   their scales differently (column 25 at 28 → 50); give sizes rather than ``fx``, which rounds;
+# * Pillow: ``BILINEAR`` and ``BICUBIC`` are torch's with ``antialias=True`` (Pillow has no switch to turn it
+#   off), ``NEAREST`` is ``nearest-exact``, and ``BOX`` is ``nearest-exact`` enlarging but matches no torch
+#   call shrinking; ``ImageOps.scale`` rounds the size;
+# * torchvision: ``BILINEAR`` and ``BICUBIC`` are torch's with ``antialias=True``, and with
+#   ``Resize(antialias=False)`` the layer's; ``NEAREST`` is ``nearest``, ``NEAREST_EXACT`` ``nearest-exact``;
 # * scikit-image: ``resize(order=1, mode='edge', anti_aliasing=False)`` is ``bilinear``; order 3 has no torch
 #   equivalent;
 # * SciPy: ``zoom(order=1, grid_mode=True, mode='nearest')`` is ``bilinear``; the default is
 #   ``align_corners=True``, and ``zoom`` rounds the size;
-# * JAX: ``antialias=False`` gives the layer's ``bilinear``; its cubic is torch's antialiased ``bicubic``;
+# * JAX: ``antialias=False`` gives the layer's ``bilinear``, and ``method='bicubic-pytorch'`` with
+#   ``antialias=False`` the layer's ``bicubic``; its ``cubic`` is torch's antialiased ``bicubic``, and
+#   ``nearest`` is ``nearest-exact``;
 # * kornia: it calls ``F.interpolate`` (its ``antialias=True`` is a Gaussian blur, not torch's).
 
 # %%
@@ -376,8 +619,10 @@ def plot_porting():
     axes[0, 0].imshow(digit, cmap="gray", vmin=0, vmax=1)
     axes[0, 0].set_title("the digit, 28×28", fontsize=9)
     axes[1, 0].remove()
-    results = {call: np.asarray(LIBRARIES["linear"][call](digit, side), dtype=np.float64) for call in SHOWN}
-    errors = {call: result - TORCH_CALLS[closest[call, shrink][0]](digit, side) for call, result in results.items()}
+    results = {call: np.asarray(LIBRARIES["linear"][call](digit, (side, side)), dtype=np.float64) for call in SHOWN}
+    errors = {
+        call: result - TORCH_CALLS[closest[call, shrink][0]](digit, (side, side)) for call, result in results.items()
+    }
     limit = max(np.abs(error).max() for error in errors.values())
     for column, call in enumerate(SHOWN, start=1):
         grey = axes[0, column].imshow(results[call], cmap="gray", vmin=0, vmax=1)

@@ -26,7 +26,8 @@ def load(name: str):
 def test_throughput_benchmark_reports_every_mode_beside_the_copy_roof(tmp_path, capsys):
     bench = load("bench_upsample")
     output = tmp_path / "throughput.json"
-    assert bench.main(["--batches", "3", "--threads", "1", "--min-time", "0.001", "--samples", "1", "--json", str(output)]) == 0
+    assert bench.main(["--batches", "3", "--threads", "1", "--min-time", "0.001", "--samples", "1", "--json", str(output),
+                       "--write-results"]) == 0
     report = json.loads(output.read_text())
     assert report["machine"]["cpus"] >= 1 and report["machine"]["torch"]
     rows = {(row["method"], row["input"]): row for row in report["results"]}
@@ -54,9 +55,10 @@ def test_numpy_alternatives_in_the_benchmark_compute_the_same_nearest():
     reference = UpsampleExample()(floats)[:, 0].numpy()
     np.testing.assert_array_equal(calls["numpy repeat"](), reference)
     np.testing.assert_array_equal(calls["numpy broadcast"](), reference)
-    # the tutorial's pipeline in the other order: upsample the bytes, then scale to [0, 1]; identical to scaling first
+    # from bytes to [0, 1] floats in both orders, each timed whole: the same tensor
     pixels = (floats * 255).to(torch.uint8)
     assert torch.equal(calls["torch nearest of uint8, then /255"](), UpsampleExample()(pixels.float() / 255))
+    assert torch.equal(calls["torch uint8 /255, then nearest"](), UpsampleExample()(pixels.float() / 255))
 
 
 def test_startup_measure_reads_one_childs_time_and_memory(tmp_path):
@@ -115,10 +117,14 @@ def test_decoder_workload_is_the_same_upsampling_in_both_layouts():
     contiguous = torch.rand(32, 64, 32, 32, generator=torch.Generator().manual_seed(0))  # its first draw
     for method, layout, call, moved in rows[1:]:
         result = call()
-        assert result.shape == (32, 64, 64, 64) and moved == 32 * 64 * (32 * 32 + 64 * 64) * 4
+        assert result.shape == (32, 64, 64, 64)
         assert result.is_contiguous(memory_format=torch.channels_last) == (layout == "channels_last")
-        torch.testing.assert_close(result, F.interpolate(contiguous, scale_factor=2, mode=method.split()[-1]),
-                                   rtol=0, atol=1e-6)
+        if method == bench.COPIES:  # the copies without the kernel: 4 bytes, read and written, in each of three copies
+            assert moved == 4 * 2 * 32 * 64 * (32 * 32 + 2 * 64 * 64)
+            continue
+        assert moved == 32 * 64 * (32 * 32 + 64 * 64) * 4
+        mode = "nearest" if method == bench.BY_HAND else method.split()[-1]
+        torch.testing.assert_close(result, F.interpolate(contiguous, scale_factor=2, mode=mode), rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize(("layout", "side", "kernel"), [
@@ -161,3 +167,175 @@ def test_at_56_nearest_exact_and_bilinear_take_the_channels_last_kernel_and_bicu
 
     with pytest.raises(RuntimeError, match=f'"{kernel}" not implemented'):
         F.interpolate(torch.zeros(1, 1, 28, 28, dtype=torch.int32), size=(56, 56), mode=mode)
+
+
+TINY = ["--batches", "3", "--threads", "1", "--min-time", "0.001", "--samples", "1"]
+
+
+def test_a_throughput_run_without_write_results_only_prints(tmp_path, capsys):
+    results = tmp_path / "throughput.json"
+    results.write_text("committed results\n")
+    bench = load("bench_upsample")
+    assert bench.main([*TINY, "--only", "torch nearest", "--json", str(results)]) == 0
+    assert results.read_text() == "committed results\n" and list(tmp_path.iterdir()) == [results]
+    output = capsys.readouterr().out
+    assert "torch nearest" in output and "not written" in output
+
+
+def test_only_with_write_results_appends_a_rerun_and_keeps_the_full_run(tmp_path):
+    bench = load("bench_upsample")
+    results = tmp_path / "throughput.json"
+    full = {"machine": {"cpu": "x"}, "results": [{"method": "kept"}], "decoder": [{"method": "kept too"}]}
+    results.write_text(json.dumps(full))
+    only = ["torch nearest of uint8, then /255", "torch uint8 /255, then nearest"]
+    assert bench.main([*TINY, "--only", *only, "--json", str(results), "--write-results"]) == 0
+    report = json.loads(results.read_text())
+    assert {key: report[key] for key in full} == full
+    (rerun,) = report["reruns"]
+    assert rerun["only"] == only and rerun["decoder"] == []  # no decoder method named: the decoder is not timed
+    assert rerun["machine"]["cpu_capability"] == __import__("torch").backends.cpu.get_cpu_capability()
+    assert [row["method"] for row in rerun["results"]] == ["copy (bandwidth roof)", *only]
+    assert list(tmp_path.iterdir()) == [results]
+
+
+def test_only_refuses_a_method_it_does_not_time(tmp_path):
+    bench = load("bench_upsample")
+    with pytest.raises(SystemExit):
+        bench.main([*TINY, "--only", "torch nearest-neighbour", "--json", str(tmp_path / "throughput.json")])
+
+
+@pytest.mark.parametrize("name", ["bench_upsample", "bench_startup"])
+def test_results_are_written_atomically(tmp_path, monkeypatch, name):
+    """Written to a temporary file beside the results, then renamed over them: if the rename fails, the old
+    results stay whole and no temporary file is left behind."""
+    import os
+
+    write_results = load(name).write_results
+    results = tmp_path / "results.json"
+    write_results(results, {"a": 1})
+    assert json.loads(results.read_text()) == {"a": 1} and list(tmp_path.iterdir()) == [results]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert results.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() would make it, not mkstemp's 0o600
+    results.chmod(0o640)
+    write_results(results, {"a": 1})
+    assert results.stat().st_mode & 0o777 == 0o640  # a rewrite keeps the file's permissions
+    renames = []
+    real_replace = os.replace
+
+    def failing_replace(source, target):
+        renames.append((Path(source).parent, Path(target)))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_results(results, {"a": 2})
+    assert renames == [(tmp_path, results)]  # the temporary file sat beside the results
+    assert json.loads(results.read_text()) == {"a": 1} and list(tmp_path.iterdir()) == [results]
+    monkeypatch.setattr(os, "replace", real_replace)
+    write_results(results, {"a": 3})
+    assert json.loads(results.read_text()) == {"a": 3}
+
+
+def test_a_startup_run_writes_its_results_only_when_asked(tmp_path, monkeypatch, capsys):
+    bench = load("bench_startup")
+    measured = {name: {"wall_s": 1.0, "peak_mib": 600.0, "wall_s_all": [1.0]} for name in ("floor", "bare run",
+                                                                                      "frozen floor")}
+    measured["ratio"] = {"wall": 1.0, "peak memory": 1.0}
+    monkeypatch.setattr(bench, "compare", lambda runs: measured)  # the timing itself is the slow part
+    results = tmp_path / "startup.json"
+    results.write_text("committed results\n")
+    bench.main(["--runs", "1", "--json", str(results)])
+    assert results.read_text() == "committed results\n" and "not written" in capsys.readouterr().out
+    bench.main(["--runs", "1", "--json", str(results), "--write-results"])
+    assert json.loads(results.read_text()) == measured and list(tmp_path.iterdir()) == [results]
+
+
+def test_the_readme_commands_write_results_only_with_the_flag():
+    readme = (BENCHMARKS / "README.md").read_text()
+    commands = [line for line in readme.splitlines() if line.startswith("python benchmarks/")]
+    for command in commands:
+        assert ("--write-results" in command) == ("writes benchmarks/" in command.split("#", 1)[-1]), command
+    assert any("bench_startup.py --write-results" in command for command in commands)
+    assert any("bench_upsample.py --write-results" in command for command in commands)
+
+
+def test_findings_give_each_ratio_as_the_range_over_runs_and_thread_counts():
+    bench = load("bench_upsample")
+
+    def row(method, batch, threads, speed):
+        return {"method": method, "input": "uint8→float32", "batch": batch, "threads": threads, "images_per_s": speed}
+
+    def rerun(capability, first, later, nearest_ms):
+        return {"machine": {"cpu": "a CPU", "cpu_capability": capability}, "only": [],
+                "results": [row("torch nearest of uint8, then /255", 10, 2, first),
+                            row("torch uint8 /255, then nearest", 10, 2, later)],
+                "decoder": [{"method": "torch nearest", "layout": "contiguous", "threads": 1, "ms": nearest_ms},
+                            {"method": "torch nearest", "layout": "channels_last", "threads": 1, "ms": 1.0},
+                            {"method": bench.BY_HAND, "layout": "contiguous", "threads": 1, "ms": 20.0},
+                            {"method": bench.COPIES, "layout": "contiguous", "threads": 1, "ms": 15.0}]}
+
+    report = {"machine": {}, "results": [], "decoder": [],
+              "reruns": [rerun("AVX512", 150.0, 100.0, 20.0), rerun("DEFAULT", 120.0, 100.0, 24.0)]}
+    (conversion,) = bench.conversion_finding(report)
+    assert "1.20–1.50× at 10 images (2 measurements each on a CPU: CPU kernels AVX512, DEFAULT; 2 threads)" in conversion
+    layout, by_hand = bench.decoder_findings(report)
+    assert "contiguous takes 20.0–24.0× (2 measurements on a CPU: CPU kernels AVX512, DEFAULT; 1 thread)" in layout
+    assert "1.00–1.20× (2 measurements" in by_hand  # 20/20 and 24/20
+    assert "the three layout copies alone take 62–75% (2 measurements" in by_hand  # 15/24 and 15/20
+    # measurements on two CPUs: a range for each
+    report["reruns"][1]["machine"]["cpu"] = "another CPU"
+    layout, _ = bench.decoder_findings(report)
+    assert "20.0× (1 measurement on a CPU: CPU kernels AVX512; 1 thread), 24.0× (1 measurement on another CPU" in layout
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_the_channels_last_kernel_copies_a_contiguous_input_in_and_its_output_back(mode):
+    """UpSampleKernel.cpp, cpu_upsample_{nearest,linear}_channels_last: input_.contiguous(ChannelsLast),
+    output_.contiguous(ChannelsLast), the loop, then output_.copy_(output) when output_ is not channels_last. The
+    profiler sees those operators inside the layer's, for a contiguous 64-channel map and for no channels_last one;
+    a one-channel NCHW tensor is already channels_last-contiguous, so nothing is copied."""
+    import torch
+    import torch.nn.functional as F
+    from torch.profiler import profile
+
+    def inner_operators(tensor):
+        F.interpolate(tensor, scale_factor=2, mode=mode)
+        with profile() as trace:
+            F.interpolate(tensor, scale_factor=2, mode=mode)
+        top = next(event for event in trace.events() if event.name == f"aten::upsample_{mode}2d")
+        return [event.name for event in trace.events() if event.cpu_parent is not None
+                and event.cpu_parent.id == top.id]
+
+    feature_map = torch.rand(2, 64, 32, 32)
+    assert inner_operators(feature_map) == ["aten::contiguous", "aten::contiguous", "aten::copy_"]
+    assert inner_operators(feature_map.contiguous(memory_format=torch.channels_last)) == []
+    assert inner_operators(torch.rand(2, 1, 28, 28)) == []
+
+
+def test_the_by_hand_row_runs_the_operators_the_layer_runs_inside():
+    import torch
+    from torch.profiler import profile
+
+    bench = load("bench_upsample")
+    by_hand = {method: call for method, _, call, _ in bench.decoder_contenders(torch.Generator().manual_seed(0))}
+    by_hand = by_hand[bench.BY_HAND]
+    by_hand()
+    with profile() as trace:
+        by_hand()
+    top_level = [event.name for event in trace.events() if event.cpu_parent is None]
+    assert top_level == ["aten::empty", "aten::contiguous", "aten::contiguous", "aten::upsample_nearest2d", "aten::copy_"]
+
+
+def test_the_committed_reruns_are_the_ones_the_readme_describes():
+    """Twice with torch's own CPU kernels and twice with ATEN_CPU_CAPABILITY=default, each at 2 threads and at 1,
+    with the rows the last findings compare."""
+    report = json.loads((BENCHMARKS / "throughput.json").read_text())
+    reruns = report["reruns"]
+    kernels = sorted(rerun["machine"]["cpu_capability"] == "DEFAULT" for rerun in reruns)
+    assert kernels == [False, False, True, True]
+    bench = load("bench_upsample")
+    for rerun in reruns:
+        assert {row["threads"] for row in rerun["results"]} == {row["threads"] for row in rerun["decoder"]} == {1, 2}
+        assert {"torch nearest of uint8, then /255", "torch uint8 /255, then nearest", bench.BY_HAND,
+                bench.COPIES} <= set(rerun["only"])

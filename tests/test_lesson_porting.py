@@ -77,7 +77,140 @@ def test_opencv_inter_linear_is_the_layers_bilinear_and_pillow_is_the_antialiase
 
     image = np.random.default_rng(1).random((28, 28))
     for side in (12, 50):
-        ours = LESSON.TORCH_CALLS["bilinear"](image, side)
+        ours = LESSON.TORCH_CALLS["bilinear"](image, (side, side))
         np.testing.assert_allclose(cv2.resize(image, (side, side), interpolation=cv2.INTER_LINEAR), ours, atol=1e-6)
         pillow = np.asarray(Image.fromarray(image.astype(np.float32)).resize((side, side), Image.Resampling.BILINEAR))
-        np.testing.assert_allclose(pillow, LESSON.TORCH_CALLS["bilinear, antialias"](image, side), atol=1e-5)
+        np.testing.assert_allclose(pillow, LESSON.TORCH_CALLS["bilinear, antialias"](image, (side, side)), atol=1e-5)
+
+
+@pytest.mark.parametrize("side", [7, 28, 32, 101])
+@pytest.mark.parametrize("factor", [0.33, 0.5, 0.9999, 1.3, 1.7, 1.8, 2.5])
+def test_pillow_takes_a_factor_and_rounds_the_size(side, factor):
+    """ImageOps.scale documents a factor; its size is round(factor × side), as the page's row says."""
+    from PIL import Image, ImageOps
+
+    image = Image.fromarray(np.zeros((side, side), np.float32))
+    assert ImageOps.scale(image, factor).size == (round(factor * side), round(factor * side))
+    assert LESSON.output_sides(factor, side)["Pillow ImageOps.scale"] == round(side * factor)
+
+
+# sizes whose output height (4 rows) plus width stays within 128: torch's channels_last nearest kernel, whose
+# index is floor(j × scale) with scale = (float) in / out (UpSampleKernel.cpp, nearest_idx)
+NEAREST_SIZES = [(28, 50), (28, 12), (8, 20), (20, 7), (5, 13), (6, 74), (14, 46), (6, 34), (9, 51), (3, 3), (7, 14)]
+
+
+@pytest.mark.parametrize(("n_in", "n_out"), NEAREST_SIZES)
+def test_which_pixel_each_nearest_takes(n_in, n_out):
+    """torch's nearest and its callers take floor(j × float32(in/out)); OpenCV's resizeNN floor(j × (1/(out/in)))
+    in double; the nearest-exact family the pixel under the output's centre, floor((j + ½)·in/out)."""
+    import kornia
+    from PIL import Image
+    from torchvision.transforms import v2
+
+    ramp = np.tile(np.arange(float(n_in)), (4, 1))
+    j = np.arange(n_out)
+    scale = np.float32(n_in) / np.float32(n_out)
+    torch_index = np.minimum(np.floor(j.astype(np.float32) * scale), n_in - 1)
+    same_size = n_in == n_out
+    if n_out == 2 * n_in or same_size:  # nearest_idx's special cases: j >> 1 and j
+        torch_index = j // 2 if n_out == 2 * n_in else j
+    opencv_index = np.minimum(np.floor(j * (1.0 / (n_out / n_in))), n_in - 1)
+    centre = (2 * j + 1) * n_in // (2 * n_out)
+    tensor = torch.from_numpy(ramp)[None, None]
+    np.testing.assert_array_equal(F.interpolate(tensor, size=(4, n_out), mode="nearest")[0, 0, 1], torch_index)
+    np.testing.assert_array_equal(F.interpolate(tensor, size=(4, n_out), mode="nearest-exact")[0, 0, 1], centre)
+    np.testing.assert_array_equal(cv2.resize(ramp, (n_out, 4), interpolation=cv2.INTER_NEAREST)[1], opencv_index)
+    # where an output centre falls exactly on a pixel border (8 → 20, column 7) "under the centre" is a tie
+    clear = (2 * j + 1) * n_in % (2 * n_out) != 0
+    exact = cv2.resize(ramp, (n_out, 4), interpolation=cv2.INTER_NEAREST_EXACT)[1]
+    np.testing.assert_array_equal(exact[clear], centre[clear])
+    pillow = np.asarray(Image.fromarray(ramp.astype(np.float32)).resize((n_out, 4), Image.Resampling.NEAREST))
+    np.testing.assert_array_equal(pillow[1][clear], centre[clear])
+    torchvision = v2.Resize((4, n_out), interpolation=v2.InterpolationMode.NEAREST)(torch.from_numpy(ramp)[None])
+    np.testing.assert_array_equal(torchvision[0, 1], torch_index)
+    np.testing.assert_array_equal(kornia.geometry.transform.resize(tensor, (4, n_out), interpolation="nearest")[0, 0, 1],
+                                  torch_index)
+    # the page's measurement and its formulas give the same columns
+    np.testing.assert_array_equal(LESSON.columns_taken(LESSON.NEAREST_CALLS["torch nearest"], n_in, n_out), torch_index)
+    np.testing.assert_array_equal(LESSON.opencv_nearest_formula(n_in, n_out), opencv_index)
+    if not (n_out == 2 * n_in or same_size):
+        np.testing.assert_array_equal(LESSON.torch_nearest_formula(n_in, n_out), torch_index)
+
+
+def test_the_rounded_scales_depart_from_the_exact_floor_where_the_page_says():
+    """At 28 → 50, j = 25: 25·28/50 is exactly 14, but 1/(50/28) rounds below 0.56 in double; at 6 → 74 the
+    float32 scale takes torch one pixel before the exact floor."""
+    assert math.floor(25 * (1.0 / (50 / 28))) == 13 and 25 * 28 // 50 == 14
+    ramp = torch.arange(6.0).repeat(4, 1)[None, None]
+    exact = np.arange(74) * 6 // 74
+    assert not np.array_equal(F.interpolate(ramp, size=(4, 74), mode="nearest")[0, 0, 1].numpy(), exact)
+    assert LESSON.nearest_rule(np.arange(50) * 28 // 50, 28) == "edge"
+    assert LESSON.nearest_rule((2 * np.arange(12) + 1) * 28 // 24, 28) == "centre"
+    assert LESSON.nearest_rule(np.array([0.0, 0.5, 1.0]), 2) == "blends"
+
+
+def test_pillow_box_averages_the_pixels_whose_centres_fall_in_the_output_pixel():
+    """Pillow's docs: with BOX, each source pixel contributes to one destination pixel with identical weights; a
+    pixel belongs to the output pixel whose span [j·in/out, (j + 1)·in/out) holds its centre."""
+    from PIL import Image
+
+    image = np.random.default_rng(2).random((3, 28))
+    box = np.asarray(Image.fromarray(image.astype(np.float32)).resize((12, 3), Image.Resampling.BOX))
+    centres = np.arange(28) + 0.5
+    for j in range(12):
+        inside = (centres >= j * 28 / 12) & (centres < (j + 1) * 28 / 12)
+        np.testing.assert_allclose(box[:, j], image[:, inside].mean(axis=1), atol=1e-6)
+
+
+def test_which_pillow_filters_antialias():
+    """Every Pillow filter but NEAREST spreads a one-pixel dot when shrinking 28 → 12 (its weights widen with
+    the factor): no output pixel keeps a dot whole; NEAREST copies pixels, so some dot survives at 1."""
+    from PIL import Image
+
+    dots = np.eye(28, dtype=np.float32)
+    for name in ("NEAREST", "BOX", "BILINEAR", "HAMMING", "BICUBIC", "LANCZOS"):
+        shrunk = np.asarray(Image.fromarray(dots).resize((12, 28), getattr(Image.Resampling, name)))
+        assert (shrunk.max() == 1) == (name == "NEAREST"), name
+        call = LESSON.ANTIALIAS_CALLS[f"Pillow {name}"]
+        np.testing.assert_allclose(call(np.eye(28), (28, 12)), shrunk, atol=1e-6)
+
+
+def test_jax_bicubic_pytorch_without_antialias_is_torchs_bicubic():
+    """jax.image.resize documents method='bicubic-pytorch' as matching PyTorch's bicubic; without antialias it is
+    F.interpolate(mode='bicubic') to float64 rounding, enlarging and shrinking."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    image = np.random.default_rng(3).random((28, 28))
+    for side in (12, 50, 56):
+        theirs = np.asarray(jax.image.resize(jnp.asarray(image), (side, side), "bicubic-pytorch", antialias=False))
+        ours = F.interpolate(torch.from_numpy(image)[None, None], size=(side, side), mode="bicubic")[0, 0].numpy()
+        np.testing.assert_allclose(theirs, ours, atol=1e-12)
+        np.testing.assert_allclose(LESSON.LIBRARIES["cubic"]["JAX bicubic-pytorch, antialias=False"](image, (side, side)),
+                                   ours, atol=1e-12)
+
+
+def test_torchvision_without_antialias_is_the_layer():
+    from torchvision.transforms import v2
+
+    image = torch.from_numpy(np.random.default_rng(4).random((1, 28, 28)))
+    for mode, name in ((v2.InterpolationMode.BILINEAR, "bilinear"), (v2.InterpolationMode.BICUBIC, "bicubic")):
+        for side in (12, 50):
+            resized = v2.Resize((side, side), interpolation=mode, antialias=False)(image)
+            torch.testing.assert_close(resized, F.interpolate(image[None], size=(side, side), mode=name)[0])
+
+
+@pytest.mark.parametrize(("mode", "a"), [("bicubic", -0.75), ("bicubic, antialias", -0.5)])
+def test_the_cubic_kernels_a_is_read_from_a_dots_response(mode, a):
+    """Keys' kernel: for 1 ≤ d < 2 the weight is a(d³ − 5d² + 8d − 4), for d < 1 (a + 2)d³ − (a + 3)d² + 1. Enlarging
+    14 → 28, output j sits at j/2 − 1/4; the weights torch gives a dot are the kernel at those distances."""
+
+    def keys(d):
+        d = abs(d)
+        return (a + 2) * d**3 - (a + 3) * d**2 + 1 if d < 1 else a * (d**3 - 5 * d**2 + 8 * d - 4) if d < 2 else 0.0
+
+    response = LESSON.TORCH_CALLS[mode](np.eye(14), (14, 28))
+    for j in range(8, 20):  # away from the borders, where torch clamps the taps
+        np.testing.assert_allclose(response[7, j], keys(j / 2 - 0.25 - 7), atol=1e-12)
+    assert LESSON.cubic_a(LESSON.TORCH_CALLS[mode]) == pytest.approx(a)

@@ -97,3 +97,44 @@ def test_figure_shows_inputs_and_each_error():
     assert len(errors) == 3 * len(SHOWN)
     np.testing.assert_allclose(errors[0].images[0].get_array(), (results[SHOWN[0]] - originals)[0, 0].numpy())
     matplotlib.pyplot.close(figure)
+
+
+@pytest.mark.parametrize("window", [7, 5])
+def test_skimage_ssim_averages_its_map_without_a_border_of_half_a_window(window):
+    """structural_similarity's score is its full map's mean over the pixels at least (win_size − 1)/2 from every
+    edge, not over all pixels: the page's SSIM column is the inner 22×22 mean."""
+    from skimage.metrics import structural_similarity
+
+    rng = np.random.default_rng(5)
+    true, out = rng.random((28, 28)), rng.random((28, 28))
+    score, local = structural_similarity(true, out, data_range=1.0, win_size=window, full=True)
+    border = (window - 1) // 2
+    assert score == pytest.approx(local[border:-border, border:-border].mean(), abs=1e-12)
+    assert abs(score - local.mean()) > 1e-4
+    assert LESSON.BORDER == 3 and LESSON.WINDOW == 7
+
+
+def test_the_pages_ssim_maps_are_skimages_and_its_ssim_column_the_inner_mean():
+    from skimage.metrics import structural_similarity
+
+    digits = split_digits(40, 6)[1].double()
+    blurred = F.avg_pool2d(digits, 3, stride=1, padding=1)
+    scores, maps = LESSON.ssim_maps(blurred, digits)
+    assert maps.shape == (6, 28, 28)
+    for k in range(6):
+        score, local = structural_similarity(digits[k, 0].numpy(), blurred[k, 0].numpy(), data_range=1.0, full=True)
+        assert scores[k] == pytest.approx(score, abs=1e-12)
+        np.testing.assert_allclose(maps[k], local, atol=1e-12)
+    overall, strokes = ssim(blurred, digits)
+    assert overall == pytest.approx(maps[:, 3:-3, 3:-3].mean(axis=(1, 2)).mean(), abs=1e-12)
+    # the strokes column takes every stroke pixel, those in the border included
+    expected = np.mean([maps[k][digits[k, 0].numpy() > 0].mean() for k in range(6)])
+    assert strokes == pytest.approx(expected, abs=1e-12)
+
+
+def test_at_2x_nearest_nearest_exact_and_area_give_the_same_tensor():
+    """Each copies a small pixel into its 2×2 block: the block repeat of the input, exactly."""
+    small = torch.rand(3, 1, 14, 14, dtype=torch.float64)
+    blocks = small.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+    for name in ("nearest", "nearest-exact", "area"):
+        assert torch.equal(FIXED[name](small), blocks), name
