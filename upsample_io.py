@@ -473,7 +473,8 @@ def write_atomically(path: str | Path, write: Callable) -> Path:
 
 def _name_the_target(error: BaseException, path: Path) -> None:
     """Make an OSError about the temporary file (or about no file) name ``path``, the file its user asked for."""
-    if isinstance(error, OSError) and (error.filename is None or PARTIAL_SUFFIX in str(error.filename)):
+    if isinstance(error, OSError) and error.errno is not None and (error.filename is None
+                                                                   or PARTIAL_SUFFIX in str(error.filename)):
         error.filename, error.filename2 = str(path), None
 
 

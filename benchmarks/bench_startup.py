@@ -25,6 +25,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from upsample_io import write_atomically  # noqa: E402  (the standard library only)
+
 MODULE = HERE.parent / "upsample_example.py"
 FLOOR = "import torch, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot"
 # The same imports with the collector frozen after torch's, as the script's __main__ block does: it shows
@@ -77,24 +80,9 @@ def compare(runs: int) -> dict:
 
 
 def write_results(path: Path, result: dict) -> None:
-    """Write ``result`` as JSON to ``path`` atomically: a temporary file beside it, then renamed over it, so that
-    a reader (or a failed run) never finds it half written."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        if path.exists():  # keep the results' permissions (mkstemp makes the file private)
-            os.chmod(temporary, path.stat().st_mode & 0o777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-        with os.fdopen(handle, "w") as file:
-            file.write(json.dumps(result, indent=2) + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write ``result`` as JSON to ``path`` as the tutorial saves its figure: into a temporary file beside it,
+    then renamed over it, so that a reader (or a failed run) never finds it half written."""
+    write_atomically(path, lambda file: file.write((json.dumps(result, indent=2) + "\n").encode()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,7 +25,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from upsample_example import MODES, UpsampleExample  # noqa: E402
+from upsample_io import write_atomically  # noqa: E402
 
 SIDE_IN, SIDE_OUT = 28, 56
 MODES_2D = [mode for mode, dims in MODES.items() if dims in (None, 2)]
@@ -247,24 +247,9 @@ def machine() -> dict:
 
 
 def write_results(path: Path, report: dict) -> None:
-    """Write ``report`` as JSON to ``path`` atomically: a temporary file beside it, then renamed over it, so that
-    a reader (or a failed run) never finds it half written."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        if path.exists():  # keep the results' permissions (mkstemp makes the file private)
-            os.chmod(temporary, path.stat().st_mode & 0o777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-        with os.fdopen(handle, "w") as file:
-            file.write(json.dumps(report, indent=2) + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write ``report`` as JSON to ``path`` as the tutorial saves its figure: into a temporary file beside it,
+    then renamed over it, so that a reader (or a failed run) never finds it half written."""
+    write_atomically(path, lambda file: file.write((json.dumps(report, indent=2) + "\n").encode()))
 
 
 def markdown(report: dict) -> str:
