@@ -10,6 +10,7 @@ import http.server
 import io
 import os
 import runpy
+import signal
 import struct
 import sys
 import tempfile
@@ -102,6 +103,12 @@ def run_main(argv, capsys) -> tuple[int, str, str]:
         status = exit_.code
     captured = capsys.readouterr()
     return status, captured.out, captured.err
+
+
+def ctrl_c_as_a_shell_gives_it() -> None:
+    """A child's ``preexec_fn``: SIGINT's default action, as a shell starts a command, even where this process
+    inherited SIGINT ignored (a background job does), so that Python turns Ctrl-C into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def headless_environment() -> dict[str, str]:

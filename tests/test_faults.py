@@ -19,7 +19,7 @@ from pathlib import Path
 
 import matplotlib
 import pytest
-from conftest import ROOT, fake_mnist, headless_environment, write_mnist
+from conftest import ROOT, ctrl_c_as_a_shell_gives_it, fake_mnist, headless_environment, write_mnist
 from conftest import run_main as run
 
 matplotlib.use("Agg")
@@ -317,7 +317,8 @@ def start(tmp: Path, output: Path, slow_save: Path | None = None, env: dict[str,
           **popen) -> subprocess.Popen:
     command = [sys.executable, "-c", DRIVER.format(root=str(ROOT)), str(output), str(slow_save or "")]
     return subprocess.Popen(command, cwd=tmp, env=env or headless_environment(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=ctrl_c_as_a_shell_gives_it,
+                            **popen)
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
@@ -436,7 +437,7 @@ def ctrl_c_at_import(module: str, output: Path) -> subprocess.CompletedProcess:
     command = [sys.executable, "-c", AT_IMPORT, module, str(ROOT / "upsample_example.py"), "--no-show",
                "--output", str(output)]
     return subprocess.run(command, env=headless_environment(), capture_output=True, text=True, timeout=120,
-                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a shell starts it
+                          preexec_fn=ctrl_c_as_a_shell_gives_it)
 
 
 def test_ctrl_c_while_python_imports_torch_is_pythons_own_traceback(tmp_path):

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, headless_environment
+from conftest import ROOT, ctrl_c_as_a_shell_gives_it, headless_environment
 
 sys.path.insert(0, str(ROOT / "lessons"))
 import run_all
@@ -56,9 +56,8 @@ def run_all_command(tmp_path: Path, *argv: str) -> list[str]:
 
 
 def start(command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start ``command`` as a shell starts a command: Ctrl-C's SIGINT not ignored, whatever this process inherited."""
     return subprocess.Popen(command, cwd=ROOT, env=env or headless_environment(), text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            stderr=subprocess.PIPE, preexec_fn=ctrl_c_as_a_shell_gives_it)
 
 
 @pytest.mark.parametrize(("signum", "status", "line"), [
