@@ -460,15 +460,15 @@ for label, change in ROWS.items():
 # %%
 # A shift of one whole pixel is equivariant to the float limit in every chain, on every draw: periodic maps,
 # circulant filters and a pixelwise nonlinearity all commute with a shift of a whole number of samples, at every
-# rate. Sub-pixel shifts are where the stages part. The spread over draws is wide, so the orderings stated are
-# those every draw agrees on, compared on the same draw (the last column: a row's EQ-T_frac minus the alias-free
-# chain's, pooled, and the lowest and the highest difference of single draws):
+# rate. Sub-pixel shifts are where the stages part. The spread over draws is wide, so each ordering below is one
+# that every draw agrees on, compared on the same draw, unless it says "pooled" (the last column: a row's EQ-T_frac
+# minus the alias-free chain's, pooled, and the lowest and the highest difference of single draws):
 #
 # * each plain stage costs equivariance: a ``nearest`` or ``bicubic`` upsampler, the nonlinearity at the
 #   block's rate, and the ``area`` or every-other downsampler each score below the alias-free chain on every
 #   draw; of the downsamplers, every other sample costs the most, on every draw;
-# * a transposed convolution at initialisation, a random filter, costs the most of the upsamplers, pooled, and its
-#   difference from the alias-free chain varies the most of all rows from draw to draw;
+# * a transposed convolution at initialisation, a random filter, costs the most of the upsamplers, pooled (not on
+#   every draw), and its difference from the alias-free chain varies the most of all rows from draw to draw;
 # * all three plain stages at once score below every row with fixed filters, on every draw;
 # * ``bilinear`` (StyleGAN2's blur) scores *above* the alias-free chain on every draw. The next section measures
 #   why.
@@ -640,8 +640,9 @@ assert rms["nearest"] > rms["Kaiser sinc"] and rms["transposed k4 (init)"] > rms
 # -----------------------------------------------------
 # Quoted as the paper's EQ-T for whole trained generators on 512×512 AFHQv2 images: StyleGAN2 13.83 dB, the
 # translation-equivariant StyleGAN3-T 60.15 dB, the rotation-equivariant StyleGAN3-R 64.89 dB. EQ-T, in the paper's
-# code release the whole-pixel measure, is this page's "1 pixel" column, where every chain here, the all-plain one
-# included, is at the float limit: on these periodic chains whole-pixel shifts separate nothing. Those generators
+# code release the whole-pixel measure (shifts along both axes, up to an eighth of the image), corresponds to this
+# page's "1 pixel" column, a single shift of one pixel along x, where every chain here, the all-plain one included,
+# is at the float limit: that shift separates none of these periodic chains. Those generators
 # have borders, learned weights and many more layers, and score images in [−1, 1]; none of that is here. Where the
 # stages part here is EQ-T_frac: pooled over the draws, the three plain stages together cost 23 dB (rounded).
 

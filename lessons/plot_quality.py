@@ -49,8 +49,8 @@ TRAIN_DIGITS, HELD_OUT_DIGITS = 1000, 1000
 # four values per small pixel with three convolutions and puts them in place with ``PixelShuffle(2)``;
 # ``ESPCN, ICNR`` starts its last convolution with ICNR; ``bicubic + residual`` adds what it computes to a
 # bicubic upsampling, so it only learns the correction. Each trains on 1,000 other digits, 4 epochs of Adam,
-# in float64 on one thread, as the decoders do (what they print holds, to the digits printed, at every kernel level),
-# with three seeds.
+# in float64 on one thread, as the decoders do, with three seeds. Like the decoders page, this one prints the same at
+# the processor's own kernel level and at ``ATEN_CPU_CAPABILITY=default`` (the project's CI compares the two).
 
 FIXED = {
     "nearest": fixed_upsampler(mode="nearest"),
