@@ -55,7 +55,8 @@ def output_sides(factor: float, side: int = 32) -> dict[str, int]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy warns that zoom rounds; that is what is measured
         return {
-            "torch": F.interpolate(tensor, scale_factor=factor).shape[-1],
+            "F.interpolate": F.interpolate(tensor, scale_factor=factor).shape[-1],
+            "nn.Upsample": torch.nn.Upsample(scale_factor=factor)(tensor).shape[-1],
             "kornia rescale": kornia.geometry.transform.rescale(tensor, factor).shape[-1],
             "OpenCV resize(fx=)": cv2.resize(image, None, fx=factor, fy=factor).shape[-1],
             "Pillow ImageOps.scale": ImageOps.scale(Image.fromarray(image.astype(np.float32)), factor).width,
@@ -71,9 +72,9 @@ for library in sides[FACTORS[0]]:
     print(f"{library:<22}" + "".join(f"{sides[factor][library]:>9}" for factor in FACTORS))
 for factor in FACTORS:
     for library, side in sides[factor].items():
-        rule = math.floor if library in ("torch", "kornia rescale") else round
+        rule = math.floor if library in ("F.interpolate", "nn.Upsample", "kornia rescale") else round
         assert side == rule(32 * factor), (library, factor)
-assert sides[1.8]["torch"] == 57 and sides[1.8]["SciPy zoom"] == 58 and sides[0.9999]["torch"] == 31
+assert sides[1.8]["nn.Upsample"] == 57 and sides[1.8]["SciPy zoom"] == 58 and sides[0.9999]["F.interpolate"] == 31
 size_only = {
     "torchvision Resize": list(inspect.signature(v2.Resize).parameters),
     "jax.image.resize": list(inspect.signature(jax.image.resize).parameters),
@@ -109,6 +110,9 @@ with warnings.catch_warnings():
         "OpenCV INTER_LINEAR": ramp_through(lambda a: cv2.resize(a, (20, 20), interpolation=cv2.INTER_LINEAR)),
         "Pillow BILINEAR": ramp_through(
             lambda a: np.asarray(Image.fromarray(a.astype(np.float32)).resize((20, 20), Image.Resampling.BILINEAR))
+        ),
+        "torchvision BILINEAR": ramp_through(
+            lambda a: v2.Resize((20, 20), v2.InterpolationMode.BILINEAR)(torch.from_numpy(a)[None])[0]
         ),
         "skimage resize, order 1": ramp_through(lambda a: skimage.transform.resize(a, (20, 20), order=1)),
         "SciPy zoom, order 1": ramp_through(lambda a: scipy.ndimage.zoom(a, 2.5, order=1)),
@@ -308,9 +312,9 @@ pytorch_cubic = {
     )
     for label, side in SIZES.items()
 }
-print(
+print(  # the bound, not the value, so that the page prints the same at every CPU kernel level
     "JAX bicubic-pytorch, antialias=False, against torch bicubic (float64): "
-    + ", ".join(f"{label} {difference:.1e}" for label, difference in pytorch_cubic.items())
+    + ", ".join(f"{label} {'below' if gap < 1e-13 else 'not below'} 1e-13" for label, gap in pytorch_cubic.items())
 )
 assert all(difference < 1e-13 for difference in pytorch_cubic.values())
 
@@ -318,13 +322,13 @@ assert all(difference < 1e-13 for difference in pytorch_cubic.values())
 # Which pixel nearest takes
 # -------------------------
 # Resize the ramp of column indices again, 28 → 50 and 28 → 12 columns, with each nearest call: each output
-# column ``j`` then holds the input column it took. Two rules cover the calls that copy a pixel: torch's
-# ``nearest`` takes ``floor(j·in/out)``, the pixel under the output pixel's first edge, not its centre, and so
-# do torchvision's ``NEAREST`` and kornia's ``nearest``; the pixel under the centre, ``floor((j + ½)·in/out)``,
-# is torch's ``nearest-exact``. The half-pixel centres of the linear modes are not the rule of ``nearest``.
-# SciPy's default ``zoom`` aligns the corners, ``round(j·(in − 1)/(out − 1))``, and scikit-image's order 0
-# blends pixels when shrinking (it antialiases, as the next section shows). OpenCV's ``INTER_NEAREST`` takes
-# ``floor(j·in/out)`` at 28 → 12 but not at 28 → 50.
+# column ``j`` then holds the input column it took. Three rules cover every call at both sizes but two. "edge":
+# torch's ``nearest`` takes ``floor(j·in/out)``, the pixel under the output pixel's first edge, not its centre,
+# and so do torchvision's ``NEAREST`` and kornia's ``nearest``. "centre": the pixel under the centre,
+# ``floor((j + ½)·in/out)``, is torch's ``nearest-exact``. "corners": SciPy's default ``zoom`` aligns the
+# corners, ``round(j·(in − 1)/(out − 1))``. The half-pixel centres of the linear modes are not the rule of
+# ``nearest``. The two: OpenCV's ``INTER_NEAREST`` takes ``floor(j·in/out)`` at 28 → 12 but not at 28 → 50
+# ("other"), and scikit-image's order 0 blends pixels when shrinking (it antialiases, as the next section shows).
 
 
 def columns_taken(resize, n_in: int, n_out: int) -> np.ndarray:
@@ -381,10 +385,11 @@ for call in NEAREST_CALLS:
 
 # %%
 # Both compute the floor with a rounded scale: over every size from 1–40 to 1–80 columns (3,200 pairs), torch
-# takes ``floor(j × float32(in/out))``, in float32, and OpenCV's ``INTER_NEAREST`` ``floor(j × (1/(out/in)))``
-# in double precision (its ``resizeNN``). Where ``j·in/out`` is a whole number the rounding can take the pixel
-# before: torch departs from the exact ``floor(j·in/out)`` at 11 of the pairs, OpenCV at 66; at 28 → 50,
-# OpenCV's column 25 takes 13, not 14.
+# takes ``floor(j × float32(in/out))``, in float32, and torchvision's ``NEAREST`` and kornia's ``nearest`` take
+# torch's columns at every pair; OpenCV's ``INTER_NEAREST`` takes ``floor(j × (1/(out/in)))`` in double
+# precision (its ``resizeNN``). Every departure from the exact ``floor(j·in/out)`` is at a column where
+# ``j·in/out`` is a whole number, and takes the pixel before: torch's (and so the other two's) at 11 of the
+# pairs, OpenCV's at 66; at 28 → 50, OpenCV's column 25 takes 13, not 14.
 
 
 def torch_nearest_formula(n_in: int, n_out: int) -> np.ndarray:
@@ -398,17 +403,27 @@ def opencv_nearest_formula(n_in: int, n_out: int) -> np.ndarray:
     return np.minimum(np.floor(np.arange(n_out) * (1.0 / (n_out / n_in))), n_in - 1)
 
 
+PAIRS = [(n_in, n_out) for n_in in range(1, 41) for n_out in range(1, 81)]
 FORMULAS = {"torch nearest": torch_nearest_formula, "OpenCV INTER_NEAREST": opencv_nearest_formula}
+TORCH_CALLERS = ("torchvision NEAREST", "kornia nearest")
 departures = {call: [] for call in FORMULAS}
-for n_in in range(1, 41):
-    for n_out in range(1, 81):
-        for call, formula in FORMULAS.items():
-            columns = columns_taken(NEAREST_CALLS[call], n_in, n_out)
-            assert np.array_equal(columns, formula(n_in, n_out)), (call, n_in, n_out)
-            if not np.array_equal(columns, np.arange(n_out) * n_in // n_out):
-                departures[call].append((n_in, n_out))
+for n_in, n_out in PAIRS:
+    exact = np.arange(n_out) * n_in // n_out
+    columns = {call: columns_taken(NEAREST_CALLS[call], n_in, n_out) for call in (*FORMULAS, *TORCH_CALLERS)}
+    for call, formula in FORMULAS.items():
+        assert np.array_equal(columns[call], formula(n_in, n_out)), (call, n_in, n_out)
+        off = columns[call] != exact  # where it departs: j·in/out is whole, and it takes the pixel before
+        assert (np.flatnonzero(off) * n_in % n_out == 0).all() and (columns[call][off] == exact[off] - 1).all()
+        if off.any():
+            departures[call].append((n_in, n_out))
+    for call in TORCH_CALLERS:
+        assert np.array_equal(columns[call], columns["torch nearest"]), (call, n_in, n_out)
 for call, pairs in departures.items():
-    print(f"{call}: its formula at all 3,200 pairs; the exact floor at all but {len(pairs)}, e.g. {pairs[:3]}")
+    print(
+        f"{call}: its formula at all 3,200 pairs; the exact floor at all but {len(pairs)} (there one pixel before, "
+        f"where j·in/out is whole), e.g. {pairs[:3]}"
+    )
+print("torchvision NEAREST and kornia nearest: torch nearest's columns at all 3,200 pairs")
 assert len(departures["torch nearest"]) == 11 and len(departures["OpenCV INTER_NEAREST"]) == 66
 differs = np.flatnonzero(taken["OpenCV INTER_NEAREST", 50] != np.arange(50) * 28 // 50)
 print(
@@ -420,17 +435,82 @@ for side, columns in ((50, [25]), (12, [])):  # against torch's nearest: the sam
     assert np.flatnonzero(taken["OpenCV INTER_NEAREST", side] != taken["torch nearest", side]).tolist() == columns
 
 # %%
+# The centre rule over the same pairs: torch's ``nearest-exact``, Pillow's ``NEAREST``, OpenCV's
+# ``INTER_NEAREST_EXACT``, torchvision's ``NEAREST_EXACT``, SciPy's ``grid_mode`` and Pillow's ``BOX`` enlarging
+# (the 2,380 pairs with out > in) take the pixel under the output's centre, ``floor((j + ½)·in/out)``, at every
+# column whose centre falls inside a pixel. Where it falls exactly on the boundary between two (``(2j + 1)·in``
+# a multiple of ``2·out``), each takes one of the two, not always the one torch takes: torch misses the exact
+# floor at 47 pairs, and against torch's ``nearest-exact`` Pillow's ``NEAREST`` differs at 544 pairs (at 2 → 7,
+# column 3), OpenCV's ``INTER_NEAREST_EXACT`` at 544, SciPy's ``grid_mode`` at 75, ``BOX`` at 68, torchvision's
+# ``NEAREST_EXACT`` at none. JAX's ``nearest``, measured at 28 → 1–80 only, does the same, and differs from
+# ``nearest-exact`` at 5 of those 80 sizes: 23, 41, 46, 49 and 67.
+
+ENLARGING = [(n_in, n_out) for n_in, n_out in PAIRS if n_out > n_in]
+CENTRE_CALLS = {  # call: (resize, the size pairs measured)
+    **{
+        call: (NEAREST_CALLS[call], PAIRS)
+        for call in (
+            "torch nearest-exact",
+            "Pillow NEAREST",
+            "OpenCV INTER_NEAREST_EXACT",
+            "torchvision NEAREST_EXACT",
+            "SciPy zoom, order 0, grid_mode",
+        )
+    },
+    "Pillow BOX, enlarging": (LIBRARIES["area"]["Pillow BOX"], ENLARGING),
+    "JAX nearest, 28 → 1–80": (NEAREST_CALLS["JAX nearest"], [(28, n_out) for n_out in range(1, 81)]),
+}
+torch_exact = {pair: columns_taken(NEAREST_CALLS["torch nearest-exact"], *pair) for pair in PAIRS}
+off_centre, unlike_torch = {}, {}  # call → the pairs where it misses the exact floor, where it differs from torch
+for call, (resize, pairs) in CENTRE_CALLS.items():
+    off_centre[call], unlike_torch[call] = [], []
+    for n_in, n_out in pairs:
+        columns, j = columns_taken(resize, n_in, n_out), np.arange(n_out)
+        centre = (2 * j + 1) * n_in // (2 * n_out)
+        boundary = (2 * j + 1) * n_in % (2 * n_out) == 0  # between pixels centre − 1 and centre
+        assert np.array_equal(columns[~boundary], centre[~boundary]), (call, n_in, n_out)
+        assert np.isin(columns[boundary] - centre[boundary], (-1, 0)).all(), (call, n_in, n_out)
+        if not np.array_equal(columns, centre):
+            off_centre[call].append((n_in, n_out))
+        if not np.array_equal(columns, torch_exact[n_in, n_out]):
+            unlike_torch[call].append((n_in, n_out))
+print("under the centre wherever it is inside a pixel, one of the two pixels where it is on a boundary:")
+print(f"{'':<32}{'pairs':>6}{'off the exact floor':>21}{'unlike torch nearest-exact':>28}")
+for call, (_, pairs) in CENTRE_CALLS.items():
+    print(f"{call:<32}{len(pairs):>6}{len(off_centre[call]):>21}{len(unlike_torch[call]):>28}")
+assert len(off_centre["torch nearest-exact"]) == 47
+assert {call: len(pairs) for call, pairs in unlike_torch.items()} == {
+    "torch nearest-exact": 0,
+    "Pillow NEAREST": 544,
+    "OpenCV INTER_NEAREST_EXACT": 544,
+    "torchvision NEAREST_EXACT": 0,
+    "SciPy zoom, order 0, grid_mode": 75,
+    "Pillow BOX, enlarging": 68,
+    "JAX nearest, 28 → 1–80": 5,
+}
+assert len(ENLARGING) == 2380
+jax_sizes = [n_out for _, n_out in unlike_torch["JAX nearest, 28 → 1–80"]]
+print(f"JAX nearest unlike torch nearest-exact at 28 → {jax_sizes}")
+assert jax_sizes == [23, 41, 46, 49, 67]
+pillow_2_7, torch_2_7 = columns_taken(NEAREST_CALLS["Pillow NEAREST"], 2, 7).astype(int), torch_exact[2, 7].astype(int)
+print(f"2 → 7: Pillow NEAREST takes {pillow_2_7.tolist()}, torch nearest-exact {torch_2_7.tolist()}")
+assert np.flatnonzero(pillow_2_7 != torch_2_7).tolist() == [3]
+
+# %%
 # Which calls antialias
 # ---------------------
-# Shrink a one-pixel dot 28 → 12 columns, in each of the 28 positions, and take the brightest output pixel. A
-# call that does not antialias lets some dot through at full strength (an output sample falls on it, and
-# interpolation gives back that pixel): 1. A call that antialiases spreads every dot over several output
-# pixels: below 1 (here at most 0.61). Pillow's ``HAMMING`` and ``LANCZOS``
-# are measured too. Those that antialias: Pillow with every filter but ``NEAREST``; torchvision's ``Resize``
-# and ``jax.image.resize`` by default, with their linear and cubic modes but not nearest; scikit-image's
-# default with every order, order 0 included; kornia's bilinear with ``antialias=True``; the area modes
-# (OpenCV's ``INTER_AREA``, Pillow's ``BOX``, kornia's and torch's ``area``); and torch's ``antialias=True``
-# calls. No other nearest call, and none of OpenCV's others, antialias.
+# Shrink a one-pixel dot 28 → 12 columns, in each of the 28 positions: the dot in column ``i`` shows how much of
+# input pixel ``i`` each output pixel takes. Count, for each output pixel, the input pixels it takes something
+# from, and take the brightest output pixel. A call that does not antialias builds some output pixel from one
+# input pixel alone, and lets some dot through at full strength (an output sample falls on it, and interpolation
+# gives back that pixel): 1. A call that antialiases builds every output pixel from two or more input pixels, and
+# its brightest dot is between 0.33 and 0.61. Pillow's ``HAMMING`` and ``LANCZOS``, scikit-image's orders 2, 4
+# and 5, and OpenCV's ``INTER_LINEAR_EXACT`` and ``INTER_LANCZOS4`` are measured too. Those that antialias:
+# Pillow with every filter but ``NEAREST``; torchvision's ``Resize`` and ``jax.image.resize`` by default, with
+# their linear and cubic modes but not nearest; scikit-image's default with every order, 0 to 5; kornia's
+# bilinear with ``antialias=True``; the area modes (OpenCV's ``INTER_AREA``, Pillow's ``BOX``, kornia's and
+# torch's ``area``); and torch's ``antialias=True`` calls. No other nearest call, and none of OpenCV's others
+# (``INTER_LINEAR``, ``INTER_LINEAR_EXACT``, ``INTER_CUBIC``, ``INTER_LANCZOS4`` and the two nearest), antialias.
 
 dot = np.eye(28)  # row r is a dot in column r; only the width is resized
 ANTIALIAS_CALLS = {
@@ -438,12 +518,22 @@ ANTIALIAS_CALLS = {
     **{call: resize for calls in LIBRARIES.values() for call, resize in calls.items()},
     "Pillow HAMMING": pillow(Image.Resampling.HAMMING),
     "Pillow LANCZOS": pillow(Image.Resampling.LANCZOS),
+    **{f"skimage resize, order {order}": skimage_resize(order=order) for order in (2, 4, 5)},
+    "OpenCV INTER_LINEAR_EXACT": opencv(cv2.INTER_LINEAR_EXACT),
+    "OpenCV INTER_LANCZOS4": opencv(cv2.INTER_LANCZOS4),
 }
-peaks = {call: float(np.asarray(resize(dot, (28, 12))).max()) for call, resize in ANTIALIAS_CALLS.items()}
+shrunk = {call: np.asarray(resize(dot, (28, 12)), dtype=np.float64) for call, resize in ANTIALIAS_CALLS.items()}
+peaks = {call: float(dots.max()) for call, dots in shrunk.items()}
+fewest = {call: int((np.abs(dots) > 1e-9).sum(axis=0).min()) for call, dots in shrunk.items()}  # inputs per output
 antialiasing = {call for call, peak in peaks.items() if peak < 0.9}
+print(f"28 → 12{'':<33}{'brightest dot':>14}{'fewest inputs in an output':>28}")
 for call, peak in peaks.items():
-    print(f"{call:<40} brightest dot after 28 → 12: {peak:.3f}{'  antialiases' if call in antialiasing else ''}")
-assert all(abs(peak - 1) < 1e-6 or peak <= 0.61 for peak in peaks.values())
+    print(f"{call:<40}{peak:>14.3f}{fewest[call]:>28}{'  antialiases' if call in antialiasing else ''}")
+for call, peak in peaks.items():
+    if call in antialiasing:
+        assert fewest[call] >= 2 and 0.33 <= peak <= 0.61, call
+    else:
+        assert fewest[call] == 1 and abs(peak - 1) < 1e-6, call
 assert antialiasing == {
     *(f"Pillow {name}" for name in ("BILINEAR", "BICUBIC", "BOX", "HAMMING", "LANCZOS")),
     "torchvision BILINEAR",
@@ -451,9 +541,7 @@ assert antialiasing == {
     "JAX linear",
     "JAX cubic",
     "JAX bicubic-pytorch",
-    "skimage resize, order 0",
-    "skimage resize, order 1",
-    "skimage resize, order 3",
+    *(f"skimage resize, order {order}" for order in range(6)),
     "kornia bilinear, antialias=True",
     "OpenCV INTER_AREA",
     "kornia area",
@@ -505,7 +593,7 @@ for call, a in kernels.items():
 # 2. **Antialiasing when shrinking.** The calls that antialias are listed above. Shrinking, Pillow's
 #    ``BILINEAR`` and ``BICUBIC``, and torchvision's and JAX's default linear and cubic, are torch's
 #    ``antialias=True``; OpenCV's ``INTER_LINEAR`` and ``INTER_CUBIC``, and kornia's defaults, are the layer
-#    (kornia's ``area``: torch's ``area``). Pillow's ``NEAREST`` does not antialias (it is ``nearest-exact``),
+#    (kornia's ``area``: torch's ``area``). Pillow's ``NEAREST`` does not antialias (it copies pixels, rule 4),
 #    and its ``BOX`` does, in a way no torch call matches (rule 5). scikit-image's default and kornia's
 #    ``antialias=True`` smooth the image their own way first (with a Gaussian, their documentation says),
 #    which no torch call matches (both about 0.1 off the closest).
@@ -516,13 +604,18 @@ for call, a in kernels.items():
 #    ``antialias=False``, use ``a = −0.75``: torch's ``bicubic``. scikit-image's and SciPy's order 3 (a cubic
 #    spline, their documentation says) matches no torch mode.
 # 4. **Which pixel nearest takes.** torch's ``nearest``, torchvision's ``NEAREST`` and kornia's ``nearest`` take
-#    ``floor(j·in/out)``, and OpenCV's ``INTER_NEAREST`` does up to the rounding of its scale (column 25 at
-#    28 → 50), where ``nearest`` is still the closest torch call; Pillow, JAX, torchvision's ``NEAREST_EXACT``,
-#    OpenCV's ``INTER_NEAREST_EXACT`` and SciPy's ``grid_mode`` take the pixel under the output's centre,
-#    torch's ``nearest-exact``. SciPy's default corner-aligned nearest has no torch equivalent.
+#    ``floor(j·in/out)`` up to the rounding of torch's float32 scale (the pixel before at 11 of the 3,200 size
+#    pairs), and OpenCV's ``INTER_NEAREST`` up to the rounding of its double reciprocal (at 66; column 25 at
+#    28 → 50, where ``nearest`` is still the closest torch call). torch's ``nearest-exact``, Pillow's
+#    ``NEAREST``, torchvision's ``NEAREST_EXACT``, OpenCV's ``INTER_NEAREST_EXACT``, SciPy's ``grid_mode`` and
+#    JAX's ``nearest`` (measured at 28 → 1–80) take the pixel under the output's centre, except where the centre
+#    falls on the boundary between two pixels: there each takes one of the two its own way, and only
+#    torchvision's ``NEAREST_EXACT`` takes torch's at every pair. SciPy's default corner-aligned nearest has no
+#    torch equivalent.
 # 5. **Area.** Only kornia's ``area`` is torch's (adaptive average pooling). OpenCV's ``INTER_AREA`` and Pillow's
 #    ``BOX`` shrink in a way no torch call matches (OpenCV's is an area-weighted average, as the antialias
-#    lesson's tests check); enlarging, ``BOX`` is ``nearest-exact``.
+#    lesson's tests check); enlarging, ``BOX`` takes the pixel under the centre as the calls of rule 4 do, and
+#    like them picks its own of the two at a boundary (68 of the 2,380 enlarging pairs unlike ``nearest-exact``).
 # 6. **Settings.** With ``mode='edge'`` and ``anti_aliasing=False``, scikit-image's order 1 is torch's
 #    ``bilinear``, shrinking too; with ``antialias=False``, torchvision's ``BILINEAR`` and ``BICUBIC`` are
 #    the layer's ``bilinear`` and ``bicubic``, and JAX's linear is the layer's ``bilinear``.
@@ -583,11 +676,12 @@ assert matches("Pillow BOX", enlarge) == "nearest-exact"
 # give torch's result:
 #
 # * OpenCV: ``INTER_LINEAR`` and ``INTER_CUBIC`` already are the layer's ``bilinear`` and ``bicubic``, and
-#   ``INTER_NEAREST_EXACT`` is ``nearest-exact``; ``INTER_NEAREST`` is ``nearest`` except where the two round
-#   their scales differently (column 25 at 28 → 50); give sizes rather than ``fx``, which rounds;
+#   ``INTER_NEAREST_EXACT`` is ``nearest-exact`` except at some centres on a pixel boundary (rule 4);
+#   ``INTER_NEAREST`` is ``nearest`` except where the two round their scales differently (column 25 at
+#   28 → 50); give sizes rather than ``fx``, which rounds;
 # * Pillow: ``BILINEAR`` and ``BICUBIC`` are torch's with ``antialias=True`` (Pillow has no switch to turn it
-#   off), ``NEAREST`` is ``nearest-exact``, and ``BOX`` is ``nearest-exact`` enlarging but matches no torch
-#   call shrinking; ``ImageOps.scale`` rounds the size;
+#   off); ``NEAREST``, and ``BOX`` enlarging, are ``nearest-exact`` except at some centres on a pixel boundary
+#   (rule 4), and ``BOX`` matches no torch call shrinking; ``ImageOps.scale`` rounds the size;
 # * torchvision: ``BILINEAR`` and ``BICUBIC`` are torch's with ``antialias=True``, and with
 #   ``Resize(antialias=False)`` the layer's; ``NEAREST`` is ``nearest``, ``NEAREST_EXACT`` ``nearest-exact``;
 # * scikit-image: ``resize(order=1, mode='edge', anti_aliasing=False)`` is ``bilinear``; order 3 has no torch
@@ -596,7 +690,7 @@ assert matches("Pillow BOX", enlarge) == "nearest-exact"
 #   ``align_corners=True``, and ``zoom`` rounds the size;
 # * JAX: ``antialias=False`` gives the layer's ``bilinear``, and ``method='bicubic-pytorch'`` with
 #   ``antialias=False`` the layer's ``bicubic``; its ``cubic`` is torch's antialiased ``bicubic``, and
-#   ``nearest`` is ``nearest-exact``;
+#   ``nearest`` is ``nearest-exact`` except at some centres on a pixel boundary (rule 4);
 # * kornia: it calls ``F.interpolate`` (its ``antialias=True`` is a Gaussian blur, not torch's).
 
 # %%
