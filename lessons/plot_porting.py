@@ -439,11 +439,11 @@ for side, columns in ((50, [25]), (12, [])):  # against torch's nearest: the sam
 # ``INTER_NEAREST_EXACT``, torchvision's ``NEAREST_EXACT``, SciPy's ``grid_mode`` and Pillow's ``BOX`` enlarging
 # (the 2,380 pairs with out > in) take the pixel under the output's centre, ``floor((j + ½)·in/out)``, at every
 # column whose centre falls inside a pixel. Where it falls exactly on the boundary between two (``(2j + 1)·in``
-# a multiple of ``2·out``), each takes one of the two, not always the one torch takes: torch misses the exact
-# floor at 47 pairs, and against torch's ``nearest-exact`` Pillow's ``NEAREST`` differs at 544 pairs (at 2 → 7,
-# column 3), OpenCV's ``INTER_NEAREST_EXACT`` at 544, SciPy's ``grid_mode`` at 75, ``BOX`` at 68, torchvision's
-# ``NEAREST_EXACT`` at none. JAX's ``nearest``, measured at 28 → 1–80 only, does the same, and differs from
-# ``nearest-exact`` at 5 of those 80 sizes: 23, 41, 46, 49 and 67.
+# a multiple of ``2·out``), each takes one of the two, and every one but torchvision's sometimes takes the other
+# one than torch: torch misses the exact floor at 47 pairs, and against torch's ``nearest-exact`` Pillow's
+# ``NEAREST`` differs at 544 pairs (at 2 → 7, column 3), OpenCV's ``INTER_NEAREST_EXACT`` at 544, SciPy's
+# ``grid_mode`` at 75, ``BOX`` at 68, torchvision's ``NEAREST_EXACT`` at none. JAX's ``nearest``, measured at
+# 28 → 1–80 only, does the same, and differs from ``nearest-exact`` at 5 of those 80 sizes: 23, 41, 46, 49 and 67.
 
 ENLARGING = [(n_in, n_out) for n_in, n_out in PAIRS if n_out > n_in]
 CENTRE_CALLS = {  # call: (resize, the size pairs measured)
