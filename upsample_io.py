@@ -223,7 +223,13 @@ def load_mnist(root: str | Path, train: bool = True) -> Dataset:
 
     from torchvision import datasets, transforms  # imported only when the full MNIST is used
 
-    return datasets.MNIST(root, train=train, transform=transforms.ToTensor())
+    class MNIST(datasets.MNIST):  # named so: torchvision finds its folder, ROOT/MNIST, by the class's name
+        """torchvision's MNIST from the raw files checked above, never from an old torchvision's processed/*.pt."""
+
+        def _check_legacy_exist(self) -> bool:
+            return False
+
+    return MNIST(root, train=train, transform=transforms.ToTensor())
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -318,17 +324,22 @@ def download_mnist(root: str | Path, timeout: float = DEFAULT_DOWNLOAD_TIMEOUT, 
 
 
 @contextlib.contextmanager
-def _signals_held():
-    """Hold Ctrl-C, SIGTERM and SIGHUP back while the block runs; one that came meanwhile is raised when it ends."""
-    held = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
-        yield
+def _signals_held(take: bool = False):
+    """Hold back Ctrl-C, SIGTERM and SIGHUP while the block runs, where ``_stop`` handles them (inside a Command);
+    one that came meanwhile is raised when the block ends.
+
+    Yields a list: with ``take``, a signal that came meanwhile is not raised but left in the list."""
+    global _held
+    if _held is not None:  # inside another such block: the outer one decides
+        yield _held
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    _held = taken = []
     try:
-        yield
+        yield taken
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _held = None
+        if taken and not take:
+            _stop(taken[0], None)
 
 
 def _run_child(job: dict, staging: Path, end: float, stall: float, timeout: float) -> str | None:
@@ -588,8 +599,18 @@ class Stopped(BaseException):
     """SIGTERM or SIGHUP, raised where the program is, so that its clean-up runs (as Ctrl-C does)."""
 
 
-def _stop(signum: int, frame: object) -> NoReturn:
-    raise Stopped(signum)
+_held: list[int] | None = None  # while a block runs with signals held (_signals_held): the signals that came
+
+
+def _stop(signum: int, frame: object) -> None:
+    """A Command's handler of Ctrl-C, SIGTERM and SIGHUP: raise where the program is, or, while signals are held,
+    keep the signal for the end of the block (Python runs handlers in the main thread, whichever thread got it)."""
+    if _held is not None:
+        _held.append(signum)
+    elif signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    else:
+        raise Stopped(signum)
 
 
 def one_line(text: str) -> str:
@@ -620,17 +641,18 @@ class Command:
     """
 
     def __enter__(self) -> Command:
-        self.status, self.stack = 0, contextlib.ExitStack()
+        # ``restore`` puts back what the command changed, when it has said its last line; ``stack`` is its clean-up.
+        self.status, self.restore, self.stack = 0, contextlib.ExitStack(), contextlib.ExitStack()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(AttributeError, ValueError):  # a stream replaced by a test or a notebook
-                self.stack.callback(stream.reconfigure, errors=stream.errors)
+                self.restore.callback(stream.reconfigure, errors=stream.errors)
                 stream.reconfigure(errors="backslashreplace")
         try:
             if threading.current_thread() is threading.main_thread():  # signal handlers can only be set there
-                for name in ("SIGTERM", "SIGHUP"):  # SIGHUP: not on Windows
+                for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # SIGHUP: not on Windows
                     if hasattr(signal, name):
                         number = getattr(signal, name)
-                        self.stack.callback(signal.signal, number, signal.signal(number, _stop))
+                        self.restore.callback(signal.signal, number, signal.signal(number, _stop))
             self.stack.enter_context(quiet_matplotlib())
         except BaseException as error:
             if self.__exit__(type(error), error, error.__traceback__):
@@ -639,7 +661,11 @@ class Command:
         return self
 
     def __exit__(self, kind, error, traceback) -> bool:
-        with self.stack:  # closed last: the line below is still written with escapes
+        with self.restore:  # last: the handlers and the streams' escapes stay until the line below is written
+            with _signals_held(take=True) as pending:  # the clean-up runs whole
+                self.stack.close()
+            if error is None and pending:  # the work was done, but the signal came before the command's end
+                error = KeyboardInterrupt() if pending[0] == signal.SIGINT else Stopped(pending[0])
             if error is None:
                 return False
             if isinstance(error, DataError):
@@ -653,7 +679,8 @@ class Command:
                 line, self.status = f"stopped by {signal.Signals(error.args[0]).name}", 128 + error.args[0]
             else:
                 return False  # a bug: its traceback is what a report needs
-            print(one_line(line), file=sys.stderr)
+            if sys.stderr is not None:  # closed (2>&-): print() would write the line to standard output
+                print(one_line(line), file=sys.stderr)
             return True
 
 

@@ -43,10 +43,10 @@ def keep(figure: Figure, name: str) -> Path | None:
         return None
     try:
         return save_figure(figure, Path(folder).expanduser() / name)
-    except OSError as error:  # a script's ending, in one line: the folder named, and what went wrong
-        where = f"{error.filename}: " if error.filename else ""
+    except (OSError, RuntimeError) as error:  # a script's ending, in one line: the folder named, and what went wrong
+        where = f"{error.filename}: " if getattr(error, "filename", None) else ""
         raise SystemExit(one_line(f"error: cannot keep {name} in ${IMAGES_VARIABLE} ({folder}): {where}"
-                                  f"{error.strerror or error}")) from None
+                                  f"{getattr(error, 'strerror', None) or error}")) from None
 
 
 # The ways a decoder can double a feature map, compared in the network lessons: resize-convolution,

@@ -171,3 +171,15 @@ def test_only_the_batch_has_its_pixels_parsed(sample, monkeypatch):
     first_batch(sample, batch_size=10, seed=0)
     assert len(parsed) == 10
     assert len(sample.targets) == len(sample.rows) == 5000
+
+
+@pytest.mark.parametrize("legacy", [b"garbage", b""], ids=["garbage", "empty"])
+def test_an_old_torchvisions_processed_files_are_not_read(mnist_root, legacy):
+    """Old torchvision releases kept MNIST as processed/training.pt and test.pt, which torchvision's MNIST still reads
+    first where they exist; the raw files, checked here, are what is read instead."""
+    processed = mnist_root / "MNIST" / "processed"
+    processed.mkdir()
+    for name in ("training.pt", "test.pt"):
+        (processed / name).write_bytes(legacy)
+    dataset, source = load_digits("auto", mnist_root)
+    assert source.startswith("data: full MNIST, 20 training digits") and len(dataset) == 20

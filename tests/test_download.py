@@ -379,9 +379,10 @@ def test_a_failure_while_moving_files_in_takes_back_the_new_ones(tmp_path, monke
 # chosen instant: right after the root is made, right after the staging folder is, while the child runs, while the
 # files are moved in, and at the start of each step of the clean-up.
 SIGNAL_DRIVER = """
-import os, shutil, signal, sys, tempfile
+import os, shutil, signal, sys, tempfile, threading, time
 sys.path.insert(0, {root!r})
 import upsample_io
+threading.Thread(target=time.sleep, args=(60,), daemon=True).start()  # as torch's threads: a signal may go to any
 instant, succeed, root = sys.argv[1], sys.argv[2] == "succeed", sys.argv[3]
 
 def term():

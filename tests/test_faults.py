@@ -433,9 +433,9 @@ runpy.run_path(script, run_name="__main__")
 """
 
 
-def ctrl_c_at_import(module: str, output: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-c", AT_IMPORT, module, str(ROOT / "upsample_example.py"), "--no-show",
-               "--output", str(output)]
+def ctrl_c_at_import(module: str, output: Path, signum: int = signal.SIGINT) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-c", AT_IMPORT.replace("signal.SIGINT", str(int(signum))), module,
+               str(ROOT / "upsample_example.py"), "--no-show", "--output", str(output)]
     return subprocess.run(command, env=headless_environment(), capture_output=True, text=True, timeout=120,
                           preexec_fn=ctrl_c_as_a_shell_gives_it)
 
@@ -461,3 +461,60 @@ def test_ctrl_c_while_torch_imports_numpy_can_end_in_another_error(tmp_path):
     assert result.returncode == 1 and "wrote" not in result.stdout and "Traceback" in result.stderr
     assert "KeyboardInterrupt" not in result.stderr.strip().splitlines()[-1]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_or_sighup_while_python_imports_torch_ends_the_run_silently(tmp_path, signum):
+    """The README: before main() starts, SIGTERM and SIGHUP take their default action: the run ends at once, with
+    the signal's status and no line, and nothing written."""
+    result = ctrl_c_at_import("torch", tmp_path / "f.png", signum)
+    assert result.returncode == -signum and result.stdout == "" and result.stderr == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+# A command whose clean-up is interrupted: the first step of its clean-up sends it SIGTERM, a later step leaves a mark.
+INTERRUPTED_CLEAN_UP = """
+import os, signal, sys, time
+sys.path.insert(0, {root!r})
+import upsample_io
+with upsample_io.Command() as command:
+    command.stack.callback(open(sys.argv[1], "w").write, "the clean-up ran whole")
+    command.stack.callback(lambda: (os.kill(os.getpid(), signal.SIGTERM), time.sleep(0.2)))
+    upsample_io.say("the work is done")
+raise SystemExit(command.status)
+"""
+
+
+def test_a_signal_during_the_clean_up_at_the_end_is_the_commands_ending(tmp_path):
+    mark = tmp_path / "mark"
+    result = subprocess.run([sys.executable, "-c", INTERRUPTED_CLEAN_UP.format(root=str(ROOT)), str(mark)],
+                            env=headless_environment(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 143 and result.stderr == "stopped by SIGTERM\n" and result.stdout == "the work is done\n"
+    assert mark.read_text() == "the clean-up ran whole"
+
+
+def test_with_standard_error_closed_the_error_line_does_not_go_to_standard_output(tmp_path):
+    command = [sys.executable, str(ROOT / "upsample_example.py"), "--no-show", "--output", "/proc/f.png"]
+    result = subprocess.run(command, env=headless_environment(), stdout=subprocess.PIPE, text=True, timeout=120,
+                            preexec_fn=lambda: os.close(2))  # 2>&-
+    assert result.returncode == 1 and "error" not in result.stdout and "wrote" not in result.stdout
+
+
+# The tutorial's command line, then SIGTERM once main() has returned, as Python shuts down.
+AFTER_MAIN = """
+import os, signal, sys, time
+sys.path.insert(0, {root!r})
+from upsample_example import main
+status = main(sys.argv[1:])
+os.kill(os.getpid(), signal.SIGTERM)
+time.sleep(5)
+raise SystemExit(status)
+"""
+
+
+def test_a_signal_after_main_has_ended_takes_its_default_action_and_the_figure_is_complete(tmp_path):
+    output = tmp_path / "f.png"
+    result = subprocess.run([sys.executable, "-c", AFTER_MAIN.format(root=str(ROOT)), "--no-show", "--output",
+                             str(output)], env=headless_environment(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == -signal.SIGTERM and result.stderr == "" and result.stdout.endswith(f"wrote {output}\n")
+    assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and [path.name for path in tmp_path.iterdir()] == ["f.png"]

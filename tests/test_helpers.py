@@ -196,7 +196,7 @@ def test_keep_ends_a_lesson_in_one_line_when_the_folder_cannot_be_written(tmp_pa
     page.write_text("import matplotlib.pyplot as plt\nfrom helpers import keep\nkeep(plt.figure(), 'f.png')\n")
     (tmp_path / "a file").write_text("in the way")
     (tmp_path / "link").symlink_to(tmp_path / "nowhere")
-    for folder in (tmp_path / "a file", tmp_path / "link", tmp_path / "a file" / "new\nline"):
+    for folder in (tmp_path / "a file", tmp_path / "link", tmp_path / "a file" / "new\nline", "~nosuchuser/x"):
         env = {**headless_environment(), "LESSON_IMAGES": str(folder), "PYTHONPATH": f"{ROOT}:{ROOT / 'lessons'}",
                "MPLBACKEND": "Agg"}
         result = subprocess.run([sys.executable, str(page)], env=env, capture_output=True, text=True, timeout=120)
