@@ -661,9 +661,10 @@ class Command:
         return self
 
     def __exit__(self, kind, error, traceback) -> bool:
-        with self.restore:  # last: the handlers and the streams' escapes stay until the line below is written
-            with _signals_held(take=True) as pending:  # the clean-up runs whole
-                self.stack.close()
+        # The handlers and the streams' escapes are put back last, once the line below is written. Signals are held
+        # from here on: the clean-up runs whole, and one that comes during it is the command's ending if it had none.
+        with self.restore, _signals_held(take=True) as pending:
+            self.stack.close()
             if error is None and pending:  # the work was done, but the signal came before the command's end
                 error = KeyboardInterrupt() if pending[0] == signal.SIGINT else Stopped(pending[0])
             if error is None:
