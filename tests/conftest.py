@@ -105,10 +105,11 @@ def run_main(argv, capsys) -> tuple[int, str, str]:
     return status, captured.out, captured.err
 
 
-def ctrl_c_as_a_shell_gives_it() -> None:
-    """A child's ``preexec_fn``: SIGINT's default action, as a shell starts a command, even where this process
-    inherited SIGINT ignored (a background job does), so that Python turns Ctrl-C into KeyboardInterrupt."""
+def signals_as_a_shell_gives_them() -> None:
+    """A child's ``preexec_fn``: SIGINT's and SIGHUP's default actions, as a terminal's shell starts a command, even
+    where this process inherited them ignored (a background job ignores SIGINT, nohup SIGHUP)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def headless_environment() -> dict[str, str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import matplotlib
 import pytest
-from conftest import ROOT, ctrl_c_as_a_shell_gives_it, fake_mnist, headless_environment, write_mnist
+from conftest import ROOT, fake_mnist, headless_environment, signals_as_a_shell_gives_them, write_mnist
 from conftest import run_main as run
 
 matplotlib.use("Agg")
@@ -317,7 +317,7 @@ def start(tmp: Path, output: Path, slow_save: Path | None = None, env: dict[str,
           **popen) -> subprocess.Popen:
     command = [sys.executable, "-c", DRIVER.format(root=str(ROOT)), str(output), str(slow_save or "")]
     return subprocess.Popen(command, cwd=tmp, env=env or headless_environment(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=ctrl_c_as_a_shell_gives_it,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=signals_as_a_shell_gives_them,
                             **popen)
 
 
@@ -433,16 +433,16 @@ runpy.run_path(script, run_name="__main__")
 """
 
 
-def ctrl_c_at_import(module: str, output: Path, signum: int = signal.SIGINT) -> subprocess.CompletedProcess:
+def signal_at_import(module: str, output: Path, signum: int = signal.SIGINT) -> subprocess.CompletedProcess:
     command = [sys.executable, "-c", AT_IMPORT.replace("signal.SIGINT", str(int(signum))), module,
                str(ROOT / "upsample_example.py"), "--no-show", "--output", str(output)]
     return subprocess.run(command, env=headless_environment(), capture_output=True, text=True, timeout=120,
-                          preexec_fn=ctrl_c_as_a_shell_gives_it)
+                          preexec_fn=signals_as_a_shell_gives_them)
 
 
 def test_ctrl_c_while_python_imports_torch_is_pythons_own_traceback(tmp_path):
     """The README: Ctrl-C before main() starts is Python's: a traceback ending in KeyboardInterrupt, nothing written."""
-    result = ctrl_c_at_import("torch", tmp_path / "f.png")
+    result = signal_at_import("torch", tmp_path / "f.png")
     assert result.returncode == -signal.SIGINT and result.stdout == ""  # the shell reports 130
     assert "Traceback" in result.stderr and result.stderr.rstrip().endswith("KeyboardInterrupt")
     assert list(tmp_path.iterdir()) == []
@@ -450,14 +450,14 @@ def test_ctrl_c_while_python_imports_torch_is_pythons_own_traceback(tmp_path):
 
 def test_ctrl_c_while_torch_imports_numpy_can_be_lost(tmp_path):
     """The README: an interrupt that lands while torch imports NumPy can be swallowed: the run writes the figure."""
-    result = ctrl_c_at_import("numpy", tmp_path / "f.png")
+    result = signal_at_import("numpy", tmp_path / "f.png")
     assert result.returncode == 0 and result.stderr == "" and "wrote" in result.stdout
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_ctrl_c_while_torch_imports_numpy_can_end_in_another_error(tmp_path):
     """The README: or it leaves NumPy half imported, and a later import fails with a traceback of its own error."""
-    result = ctrl_c_at_import("numpy.lib.scimath", tmp_path / "f.png")
+    result = signal_at_import("numpy.lib.scimath", tmp_path / "f.png")
     assert result.returncode == 1 and "wrote" not in result.stdout and "Traceback" in result.stderr
     assert "KeyboardInterrupt" not in result.stderr.strip().splitlines()[-1]
     assert list(tmp_path.iterdir()) == []
@@ -467,7 +467,7 @@ def test_ctrl_c_while_torch_imports_numpy_can_end_in_another_error(tmp_path):
 def test_sigterm_or_sighup_while_python_imports_torch_ends_the_run_silently(tmp_path, signum):
     """The README: before main() starts, SIGTERM and SIGHUP take their default action: the run ends at once, with
     the signal's status and no line, and nothing written."""
-    result = ctrl_c_at_import("torch", tmp_path / "f.png", signum)
+    result = signal_at_import("torch", tmp_path / "f.png", signum)
     assert result.returncode == -signum and result.stdout == "" and result.stderr == ""
     assert list(tmp_path.iterdir()) == []
 
