@@ -324,21 +324,19 @@ def download_mnist(root: str | Path, timeout: float = DEFAULT_DOWNLOAD_TIMEOUT, 
 
 
 @contextlib.contextmanager
-def _signals_held(take: bool = False):
+def _signals_held():
     """Hold back Ctrl-C, SIGTERM and SIGHUP while the block runs, where ``_stop`` handles them (inside a Command);
-    one that came meanwhile is raised when the block ends.
-
-    Yields a list: with ``take``, a signal that came meanwhile is not raised but left in the list."""
+    one that came meanwhile is raised when the block ends."""
     global _held
     if _held is not None:  # inside another such block: the outer one decides
-        yield _held
+        yield
         return
     _held = taken = []
     try:
-        yield taken
+        yield
     finally:
         _held = None
-        if taken and not take:
+        if taken:
             _stop(taken[0], None)
 
 
@@ -661,10 +659,13 @@ class Command:
         return self
 
     def __exit__(self, kind, error, traceback) -> bool:
-        # The handlers and the streams' escapes are put back last, once the line below is written. Signals are held
-        # from here on: the clean-up runs whole, and one that comes during it is the command's ending if it had none.
-        with self.restore, _signals_held(take=True) as pending:
-            self.stack.close()
+        global _held
+        outer = _held is None
+        if outer:  # first: from here on a signal is kept (see _stop), not raised in the middle of the ending
+            _held = []
+        pending = _held
+        try:
+            self.stack.close()  # the clean-up runs whole
             if error is None and pending:  # the work was done, but the signal came before the command's end
                 error = KeyboardInterrupt() if pending[0] == signal.SIGINT else Stopped(pending[0])
             if error is None:
@@ -683,6 +684,10 @@ class Command:
             if sys.stderr is not None:  # closed (2>&-): print() would write the line to standard output
                 print(one_line(line), file=sys.stderr)
             return True
+        finally:  # last, with signals still kept: the handlers and the streams' escapes go back as they were
+            self.restore.close()
+            if outer:
+                _held = None
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
+import matplotlib.figure
 import pytest
 from conftest import ROOT, fake_mnist, headless_environment, signals_as_a_shell_gives_them, write_mnist
 from conftest import run_main as run
@@ -500,21 +501,27 @@ def test_with_standard_error_closed_the_error_line_does_not_go_to_standard_outpu
     assert result.returncode == 1 and "error" not in result.stdout and "wrote" not in result.stdout
 
 
-# The tutorial's command line, then SIGTERM once main() has returned, as Python shuts down.
+# The tutorial's command line, then a signal once main() has returned, as Python shuts down.
 AFTER_MAIN = """
 import os, signal, sys, time
 sys.path.insert(0, {root!r})
 from upsample_example import main
-status = main(sys.argv[1:])
-os.kill(os.getpid(), signal.SIGTERM)
+status = main(sys.argv[2:])
+os.kill(os.getpid(), int(sys.argv[1]))
 time.sleep(5)
 raise SystemExit(status)
 """
 
 
-def test_a_signal_after_main_has_ended_takes_its_default_action_and_the_figure_is_complete(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["SIGTERM", "SIGHUP", "Ctrl-C"])
+def test_a_signal_once_the_command_has_ended_is_pythons_and_the_figure_is_complete(tmp_path, signum):
     output = tmp_path / "f.png"
-    result = subprocess.run([sys.executable, "-c", AFTER_MAIN.format(root=str(ROOT)), "--no-show", "--output",
-                             str(output)], env=headless_environment(), capture_output=True, text=True, timeout=120)
-    assert result.returncode == -signal.SIGTERM and result.stderr == "" and result.stdout.endswith(f"wrote {output}\n")
+    result = subprocess.run([sys.executable, "-c", AFTER_MAIN.format(root=str(ROOT)), str(int(signum)), "--no-show",
+                             "--output", str(output)], env=headless_environment(), capture_output=True, text=True,
+                            timeout=120, preexec_fn=signals_as_a_shell_gives_them)
+    assert result.returncode == -signum and result.stdout.endswith(f"wrote {output}\n")
+    if signum == signal.SIGINT:  # Python's own traceback
+        assert "Traceback" in result.stderr and result.stderr.rstrip().endswith("KeyboardInterrupt")
+    else:
+        assert result.stderr == ""
     assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and [path.name for path in tmp_path.iterdir()] == ["f.png"]
