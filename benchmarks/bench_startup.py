@@ -26,7 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from upsample_io import write_atomically  # noqa: E402  (the standard library only)
+from upsample_files import write_atomically  # noqa: E402  (the standard library only, at import)
 
 MODULE = HERE.parent / "upsample_example.py"
 FLOOR = "import torch, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot"
@@ -59,7 +59,7 @@ def compare(runs: int) -> dict:
     env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "MPLBACKEND")}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        for module in (MODULE, MODULE.with_name("upsample_io.py")):  # the tutorial and its sibling
+        for module in (MODULE, *(MODULE.with_name(name) for name in ("upsample_files.py", "upsample_command.py"))):
             shutil.copy(module, folder / module.name)
         commands = {"floor": [sys.executable, "-c", FLOOR], "bare run": [sys.executable, MODULE.name],
                     "frozen floor": [sys.executable, "-c", FLOOR_FROZEN]}

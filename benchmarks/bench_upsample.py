@@ -35,7 +35,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from upsample_example import MODES, UpsampleExample  # noqa: E402
-from upsample_io import write_atomically  # noqa: E402
+from upsample_files import write_atomically  # noqa: E402
 
 SIDE_IN, SIDE_OUT = 28, 56
 MODES_2D = [mode for mode, dims in MODES.items() if dims in (None, 2)]

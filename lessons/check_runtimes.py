@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from upsample_example import UpsampleExample
-from upsample_io import write_atomically
+from upsample_files import write_atomically
 
 RESULTS = helpers.ROOT / "lessons" / "runtimes.json"  # what the last full measurement found
 TOLERANCE = 1e-5  # float32 results closer than this to eager "agree": they differ by rounding only
@@ -494,10 +494,9 @@ assert all(
 # TorchScript and a pitfall of ``torch.compile``
 # ----------------------------------------------
 # ``torch.jit.script(UpsampleExample(...))`` works and agrees everywhere, though torch warns that
-# ``torch.jit.script`` is deprecated in favour of ``torch.compile`` and ``torch.export``. TorchScript cannot
-# compile the checks that name a wrong input (they build their messages from Python values), so ``forward``
-# returns ``self.layers(x)`` when ``torch.jit.is_scripting()``, and the checks live in a method marked
-# ``@torch.jit.unused``.
+# ``torch.jit.script`` is deprecated in favour of ``torch.compile`` and ``torch.export``. Its ``forward`` is
+# ``return self.layers(x)``, which TorchScript compiles as it stands (the model checks its arguments when it is
+# made, in Python, and leaves its input to torch, so there is nothing in ``forward`` to keep from the compiler).
 #
 # Dynamo caches compiled code per ``forward`` function, and all ``UpsampleExample`` instances share one.
 # After ``torch._dynamo.config.recompile_limit`` recompilations it logs one warning and runs the rest eagerly,

@@ -23,16 +23,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from upsample_example import DEFAULT_SEED, MnistSample, UpsampleExample
-from upsample_io import DataError, one_line, save_figure
+from upsample_command import one_line, save_figure
+from upsample_example import MnistSample, UpsampleExample
+from upsample_files import DataError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+SEED = 0  # the lessons' fixed seed, so that a run redraws the README's figures
 IMAGES_VARIABLE = "LESSON_IMAGES"  # a folder named here receives each lesson's README figures (lessons/run_all.py)
 
 
-def keep(figure: Figure, name: str) -> Path | None:
+def save_for_readme(figure: Figure, name: str) -> Path | None:
     """Save ``figure`` as ``name`` in the folder that $LESSON_IMAGES names, if it names one; the figure stays open.
 
     A lesson's figures show where it runs (a window, a notebook, the gallery); ``lessons/run_all.py`` sets the
@@ -45,7 +47,7 @@ def keep(figure: Figure, name: str) -> Path | None:
         return save_figure(figure, Path(folder).expanduser() / name)
     except (OSError, RuntimeError) as error:  # a script's ending, in one line: the folder named, and what went wrong
         where = f"{error.filename}: " if getattr(error, "filename", None) else ""
-        raise SystemExit(one_line(f"error: cannot keep {name} in ${IMAGES_VARIABLE} ({folder}): {where}"
+        raise SystemExit(one_line(f"error: cannot save {name} in ${IMAGES_VARIABLE} ({folder}): {where}"
                                   f"{getattr(error, 'strerror', None) or error}")) from None
 
 
@@ -56,7 +58,7 @@ DOUBLING_BLOCKS = ("resize-conv", "transposed k3", "transposed k4", "transposed 
                    "sub-pixel ICNR")
 
 
-def sample_digits(count: int, seed: int = DEFAULT_SEED) -> torch.Tensor:
+def sample_digits(count: int, seed: int = SEED) -> torch.Tensor:
     """``count`` digits of the offline sample, shuffled with ``seed``: (count, 1, 28, 28) in [0, 1]."""
     sample = MnistSample()
     order = torch.randperm(len(sample), generator=torch.Generator().manual_seed(seed))[:count]
@@ -64,7 +66,7 @@ def sample_digits(count: int, seed: int = DEFAULT_SEED) -> torch.Tensor:
 
 
 def split_digits(train: int = 4000, held_out: int = 1000,
-                 seed: int = DEFAULT_SEED) -> tuple[torch.Tensor, torch.Tensor]:
+                 seed: int = SEED) -> tuple[torch.Tensor, torch.Tensor]:
     """Disjoint training and held-out digits of the offline sample, (N, 1, 28, 28) each.
 
     The sample is sorted by class, so the split shuffles first (with ``seed``): both parts hold every class.
@@ -197,7 +199,7 @@ def train(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, epochs:
     return model.eval()
 
 
-def spread(values: Sequence[float]) -> tuple[float, float, float]:
+def mean_low_high(values: Sequence[float]) -> tuple[float, float, float]:
     """(mean, lowest, highest) of ``values``: what the trained lessons print for each method over the seeds."""
     return float(np.mean(values)), float(min(values)), float(max(values))
 

@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from helpers import hide_ticks, keep
+from helpers import hide_ticks, save_for_readme
 from torch import nn
 
 torch.set_default_dtype(torch.float64)  # this page measures small errors; float64 keeps rounding out of them
@@ -630,7 +630,7 @@ def plot_alias_free():
 
 
 figure, maps = plot_alias_free()
-keep(figure, "alias_free.png")
+save_for_readme(figure, "alias_free.png")
 rms = {name: image.square().mean().sqrt().item() for name, image in maps.items()}
 print("what sticks (RMS, over the output's range):", {name: f"{value:.1e}" for name, value in rms.items()})
 assert rms["nearest"] > rms["Kaiser sinc"] and rms["transposed k4 (init)"] > rms["Kaiser sinc"]

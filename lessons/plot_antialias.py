@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from helpers import hide_ticks, keep, sample_digits
+from helpers import hide_ticks, sample_digits, save_for_readme
 
 # Enlarging: the three interpolating modes, bicubic with and without antialias. 'lanczos' exists only
 # with antialias=True (and only for 4-D input on the CPU).
@@ -170,7 +170,7 @@ def plot_enlarging(digit: torch.Tensor):
     return figure
 
 
-keep(plot_enlarging(digit), "antialias_enlarge.png")
+save_for_readme(plot_enlarging(digit), "antialias_enlarge.png")
 
 # %%
 # What ``antialias=True`` changes when enlarging
@@ -351,7 +351,7 @@ def plot_shrinking():
     return figure
 
 
-keep(plot_shrinking(), "antialias_shrink.png")
+save_for_readme(plot_shrinking(), "antialias_shrink.png")
 
 # %%
 # The libraries

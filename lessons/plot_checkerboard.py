@@ -23,17 +23,18 @@ import torch
 import torch.nn.functional as F
 from helpers import (
     DOUBLING_BLOCKS,
+    SEED,
     bilinear_init_,
     checkerboard,
     doubling_block,
     hide_ticks,
     high_pass,
-    keep,
     sample_digits,
+    save_for_readme,
 )
 from torch import nn
 
-from upsample_example import DEFAULT_SEED, UpsampleExample
+from upsample_example import UpsampleExample
 
 SEEDS = range(5)  # random initialisations averaged in the table
 
@@ -154,7 +155,7 @@ assert (rows[..., 3:-2:2, :] == 0).all() and checkerboard(rows) < 1e-3
 # convolution would be initialised, and gives it to all four. The block then *is* that convolution followed
 # by nearest 2× upsampling (not nearest upsampling followed by the convolution: the order matters):
 
-torch.manual_seed(DEFAULT_SEED)
+torch.manual_seed(SEED)
 icnr_block = doubling_block("sub-pixel ICNR", 3, 2)
 smaller = nn.Conv2d(3, 2, kernel_size=3, padding=1)
 with torch.no_grad():
@@ -200,7 +201,7 @@ assert inside.abs().max() < 1e-12 and edge[0, 5] == 0.75 and edge[0, 0] == 0.562
 # above that output's high-pass view, the output minus its 3×3 local mean (bottom).
 
 
-def plot_checkerboard(digit: torch.Tensor, seed: int = DEFAULT_SEED):
+def plot_checkerboard(digit: torch.Tensor, seed: int = SEED):
     """Per block (columns): its tap counts, and one random block (``seed``) on a digit and that output's high-pass view.
 
     Panels of a row share one colour scale.
@@ -242,7 +243,7 @@ def plot_checkerboard(digit: torch.Tensor, seed: int = DEFAULT_SEED):
     return figure
 
 
-keep(plot_checkerboard(digits[0]), "checkerboard.png")
+save_for_readme(plot_checkerboard(digits[0]), "checkerboard.png")
 
 # %%
 # Backward: what upsampling does to gradients

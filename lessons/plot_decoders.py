@@ -29,9 +29,9 @@ from helpers import (
     clearly_below,
     hide_ticks,
     high_pass,
-    keep,
+    mean_low_high,
+    save_for_readme,
     split_digits,
-    spread,
     train,
 )
 
@@ -80,7 +80,7 @@ print(f"{len(held_out)} held-out digits, seeds {list(SEEDS)}: mean (lowest–hig
 print(f"{'decoder':<22} {'error (MSE)':>24} {'checkerboard':>21}")
 print(f"{'(originals)':<22} {'':>24} {checkerboard(high_pass(held_out)):>21.3f}")
 for kind in DOUBLING_BLOCKS:
-    error, board = spread(errors[kind]), spread(boards[kind])
+    error, board = mean_low_high(errors[kind]), mean_low_high(boards[kind])
     print(
         f"{kind:<22} {error[0]:>9.4f} ({error[1]:.4f}–{error[2]:.4f}) {board[0]:>8.3f} ({board[1]:.3f}–{board[2]:.3f})"
     )
@@ -101,7 +101,7 @@ def span(values) -> float:
 
 def seed_shares(measure: dict[str, list[float]]) -> dict[str, float]:
     """Each decoder's span over the seeds over the span of all the decoders' means."""
-    means_span = span([spread(values)[0] for values in measure.values()])
+    means_span = span([mean_low_high(values)[0] for values in measure.values()])
     return {kind: span(values) / means_span for kind, values in measure.items()}
 
 
@@ -112,7 +112,8 @@ def orders_by_seed(measure: dict[str, list[float]], kinds: tuple[str, ...]) -> l
 
 
 share = {name: seed_shares(measure) for name, measure in measures.items()}
-kinds_span = {name: span([spread(measure[kind])[0] for kind in DOUBLING_BLOCKS]) for name, measure in measures.items()}
+kinds_span = {name: span([mean_low_high(measure[kind])[0] for kind in DOUBLING_BLOCKS])
+              for name, measure in measures.items()}
 print(
     f"the six decoders' means span: error {kinds_span['error']:.4f}, checkerboard {kinds_span['checkerboard']:.3f}; "
     "each decoder's seeds span, as a share of that:"
@@ -211,5 +212,5 @@ def plot_decoders(originals: torch.Tensor, reconstructions: dict[str, torch.Tens
     return figure
 
 
-keep(plot_decoders(held_out.float(), reconstructions), "decoders.png")
+save_for_readme(plot_decoders(held_out.float(), reconstructions), "decoders.png")
 plt.show()

@@ -20,7 +20,7 @@ from fractions import Fraction
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
-from helpers import hide_ticks, keep, sample_digits
+from helpers import hide_ticks, sample_digits, save_for_readme
 
 from upsample_example import UpsampleExample
 
@@ -84,7 +84,7 @@ for label in ("nearest-exact", "area"):
     assert torch.equal(at_2x[label], at_2x["nearest"]) and not torch.equal(at_1_5x[label], at_1_5x["nearest"])
 print(f"bicubic's range at 56×56: [{at_2x['bicubic'].min():.2f}, {at_2x['bicubic'].max():.2f}]")
 assert at_2x["bicubic"].min() < 0 and at_2x["bicubic"].max() > 1
-keep(plot_modes(digit), "modes.png")
+save_for_readme(plot_modes(digit), "modes.png")
 
 # %%
 # Which pixel the nearest modes copy
@@ -268,8 +268,8 @@ print("nn.Upsample and F.interpolate agree bit for bit on every 2D mode")
 # On the CPU, ``uint8`` input works for the nearest modes in every rank and for ``bilinear`` and
 # ``bicubic`` in 2D, and stays ``uint8``. ``nearest`` gives exactly the float result; ``bilinear`` the float
 # result rounded; ``bicubic`` works in two passes, each rounded and clamped to 0..255, so it can differ from
-# the float result by more near an overshoot. ``area`` has no ``uint8`` kernel; ``UpsampleExample`` turns
-# torch's error into a message that says what to do.
+# the float result by more near an overshoot. ``area`` has no ``uint8`` kernel, and torch's error names the
+# kernel that is missing and the dtype (``'Byte'`` is ``uint8``); converting first, ``x.float()``, is the remedy.
 
 grey = (digit * 255).round().to(torch.uint8).reshape(1, 1, 28, 28)
 for mode in ("nearest", "bilinear", "bicubic"):
@@ -281,7 +281,8 @@ for mode in ("nearest", "bilinear", "bicubic"):
     )
 try:
     UpsampleExample(scale_factor=2, mode="area")(grey)
-except TypeError as error:
-    print(error)
+except NotImplementedError as error:
+    print(f"{type(error).__name__}: {error}")
+print("converted first:", UpsampleExample(scale_factor=2, mode="area")(grey.float()).dtype)
 
 plt.show()

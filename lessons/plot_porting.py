@@ -32,7 +32,7 @@ import scipy.ndimage
 import skimage.transform
 import torch
 import torch.nn.functional as F
-from helpers import hide_ticks, keep, sample_digits
+from helpers import hide_ticks, sample_digits, save_for_readme
 from PIL import Image, ImageOps
 from torchvision.transforms import v2
 
@@ -730,5 +730,5 @@ def plot_porting():
     return figure
 
 
-keep(plot_porting(), "porting.png")
+save_for_readme(plot_porting(), "porting.png")
 plt.show()

@@ -27,8 +27,8 @@ from helpers import (
     clearly_below,
     fixed_upsampler,
     hide_ticks,
-    keep,
     psnr,
+    save_for_readme,
     shrink,
     split_digits,
     ssim,
@@ -244,5 +244,6 @@ def plot_quality(originals: torch.Tensor, results: dict[str, torch.Tensor], show
     return figure
 
 
-keep(plot_quality(held_out.float(), {name: outputs[0].float() for name, outputs in results.items()}), "quality.png")
+figure = plot_quality(held_out.float(), {name: outputs[0].float() for name, outputs in results.items()})
+save_for_readme(figure, "quality.png")
 plt.show()

@@ -19,7 +19,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from helpers import hide_ticks, keep, sample_digits
+from helpers import hide_ticks, sample_digits, save_for_readme
 
 from upsample_example import UpsampleExample
 
@@ -102,7 +102,7 @@ def plot_temporal(signal: torch.Tensor | None = None, length: int = SIGNAL_UPSAM
     return figure
 
 
-keep(plot_temporal(), "temporal.png")
+save_for_readme(plot_temporal(), "temporal.png")
 
 # %%
 # 3D: a volume
@@ -164,5 +164,5 @@ def plot_volumetric(volume: torch.Tensor, scale_factor: int = 2):
 
 
 volume = sample_digits(VOLUME_DEPTH)[:, 0]  # (D, H, W)
-keep(plot_volumetric(volume), "volumetric.png")
+save_for_readme(plot_volumetric(volume), "volumetric.png")
 plt.show()

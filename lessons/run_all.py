@@ -23,15 +23,15 @@ LESSONS = Path(__file__).resolve().parent
 ROOT = LESSONS.parent
 GRACE = 20.0  # seconds a lesson has to clean up after a signal, before it is killed
 
-# A lesson as a script, inside the tutorial's Command: every ending is one line, and SIGTERM or SIGHUP end it
+# A lesson as a script, inside the tutorial's command's endings: every ending is one line, and SIGTERM or SIGHUP end it
 # the way Ctrl-C does, so that a figure being written is removed, not left half-written.
 LESSON = """
 import runpy, sys
-from upsample_io import Command
+from upsample_command import OneLineEndings
 sys.argv = sys.argv[1:]
-with Command() as command:
+with OneLineEndings() as endings:
     runpy.run_path(sys.argv[0], run_name="__main__")
-raise SystemExit(command.status)
+raise SystemExit(endings.status)
 """
 
 
@@ -56,12 +56,12 @@ def run(command: list[str], environment: dict[str, str]) -> int:
     On Ctrl-C, SIGTERM or SIGHUP the command gets the same signal and up to GRACE seconds to clean up; if it
     ends with the status that signal's ending has (it has said so in its own line), this process ends with it.
     """
-    from upsample_io import Stopped
+    from upsample_files import Stopped
 
     child = subprocess.Popen(command, cwd=ROOT, env=environment, start_new_session=True)
     try:
         return child.wait()
-    except (KeyboardInterrupt, Stopped) as stop:  # Ctrl-C, or SIGTERM and SIGHUP as the tutorial's Command raises them
+    except (KeyboardInterrupt, Stopped) as stop:  # Ctrl-C, or SIGTERM and SIGHUP as the tutorial's command raises them
         number = signal.SIGINT if isinstance(stop, KeyboardInterrupt) else stop.args[0]
         for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # a second signal must not cut the clean-up short
             if hasattr(signal, name):
@@ -82,14 +82,14 @@ def run(command: list[str], environment: dict[str, str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    sys.path.insert(0, str(ROOT))  # for upsample_io, which imports only the standard library
-    from upsample_io import Command, OneLineParser, say, user_path
+    sys.path.insert(0, str(ROOT))  # for upsample_command, which imports only the standard library (torch in main)
+    from upsample_command import OneLineEndings, OneLineParser, say, user_path
 
     parser = OneLineParser(description=__doc__.strip().splitlines()[0])  # a mistake is one line
     parser.add_argument("--images", type=user_path, default=ROOT / "images", metavar="FOLDER",
                         help="where to write the figures (default: %(default)s)")
     args = parser.parse_args(argv)
-    with Command() as command:
+    with OneLineEndings() as endings:
         images = args.images.absolute()  # not resolved: a link the run did not make is never followed
         check_folder(images)
         environment = {**os.environ, "LESSON_IMAGES": str(images), "MPLBACKEND": "Agg"}
@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             if status != 0:  # the command has said why in its own line (or a traceback, for a bug)
                 return status
-    return command.status
+    return endings.status
 
 
 if __name__ == "__main__":

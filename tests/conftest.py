@@ -95,7 +95,7 @@ def serving_mnist(folder: Path, arrays: dict[str, np.ndarray]):
 
 def run_main(argv, capsys) -> tuple[int, str, str]:
     """The tutorial's main(argv) in-process: (exit status, stdout, stderr), argparse's exits included."""
-    from upsample_example import main
+    from upsample_command import main
 
     try:
         status = main([str(arg) for arg in argv])

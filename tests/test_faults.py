@@ -292,12 +292,12 @@ def test_tilde_is_the_home_folder(tmp_path, capsys, monkeypatch):
 
 
 # -- faults that need a fresh process: signals, closed pipes and the environment ----------------------------------------
-# A small program of the machinery alone (no torch): the same Command and save_figure as the command line's.
+# A small program of the machinery alone (no torch): the same endings and save_figure as the command line's.
 DRIVER = """
 import sys, time
 sys.path.insert(0, {root!r})
-import upsample_io
-with upsample_io.Command() as command:
+import upsample_command
+with upsample_command.OneLineEndings() as command:
     import matplotlib.figure, matplotlib.pyplot as plt
     figure = plt.figure()
     if sys.argv[2]:  # write half a figure, say so, then wait for the signal
@@ -308,8 +308,8 @@ with upsample_io.Command() as command:
             time.sleep(60)
         matplotlib.figure.Figure.savefig = savefig
     for line in range(3):
-        upsample_io.say(f"line {{line}}")
-    upsample_io.say(f"wrote {{upsample_io.save_figure(figure, sys.argv[1])}}")
+        upsample_command.say(f"line {{line}}")
+    upsample_command.say(f"wrote {{upsample_command.save_figure(figure, sys.argv[1])}}")
 raise SystemExit(command.status)
 """
 
@@ -477,11 +477,11 @@ def test_sigterm_or_sighup_while_python_imports_torch_ends_the_run_silently(tmp_
 INTERRUPTED_CLEAN_UP = """
 import os, signal, sys, time
 sys.path.insert(0, {root!r})
-import upsample_io
-with upsample_io.Command() as command:
+import upsample_command
+with upsample_command.OneLineEndings() as command:
     command.stack.callback(open(sys.argv[1], "w").write, "the clean-up ran whole")
     command.stack.callback(lambda: (os.kill(os.getpid(), signal.SIGTERM), time.sleep(0.2)))
-    upsample_io.say("the work is done")
+    upsample_command.say("the work is done")
 raise SystemExit(command.status)
 """
 
@@ -505,7 +505,7 @@ def test_with_standard_error_closed_the_error_line_does_not_go_to_standard_outpu
 AFTER_MAIN = """
 import os, signal, sys, time
 sys.path.insert(0, {root!r})
-from upsample_example import main
+from upsample_command import main
 status = main(sys.argv[2:])
 os.kill(os.getpid(), int(sys.argv[1]))
 time.sleep(5)

@@ -10,7 +10,7 @@ from helpers import DOUBLING_BLOCKS, checkerboard, doubling_block, high_pass, ic
 from torch import nn
 
 from upsample_example import MnistSample
-from upsample_io import DataError
+from upsample_files import DataError
 
 
 @pytest.mark.parametrize("kind", DOUBLING_BLOCKS)
@@ -155,13 +155,13 @@ def test_bilinear_transposed_convolution_maps_channel_c_to_channel_c_only():
 
 def test_keep_saves_only_where_lesson_images_names_a_folder(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
-    from helpers import keep
+    from helpers import save_for_readme
 
     figure = plt.figure()
     monkeypatch.delenv("LESSON_IMAGES", raising=False)
-    assert keep(figure, "figure.png") is None
+    assert save_for_readme(figure, "figure.png") is None
     monkeypatch.setenv("LESSON_IMAGES", str(tmp_path / "new" / "images"))
-    path = keep(figure, "figure.png")
+    path = save_for_readme(figure, "figure.png")
     assert path == tmp_path / "new" / "images" / "figure.png" and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert plt.fignum_exists(figure.number)  # still open: the notebook or the gallery shows it
     plt.close(figure)
@@ -170,7 +170,7 @@ def test_keep_saves_only_where_lesson_images_names_a_folder(tmp_path, monkeypatc
 @pytest.mark.parametrize("blocker", ["a file", "a dangling link"])
 def test_keep_into_a_folder_that_cannot_be_made_names_it(tmp_path, monkeypatch, blocker):
     import matplotlib.pyplot as plt
-    from helpers import keep
+    from helpers import save_for_readme
 
     images = tmp_path / "images"
     if blocker == "a file":
@@ -179,9 +179,9 @@ def test_keep_into_a_folder_that_cannot_be_made_names_it(tmp_path, monkeypatch, 
         images.symlink_to(tmp_path / "nowhere")
     monkeypatch.setenv("LESSON_IMAGES", str(images))
     with pytest.raises(SystemExit) as raised:  # a script's ending: the message, on one line, and status 1
-        keep(plt.figure(), "figure.png")
+        save_for_readme(plt.figure(), "figure.png")
     plt.close("all")
-    assert raised.value.code == f"error: cannot keep figure.png in $LESSON_IMAGES ({images}): {images}: not a folder"
+    assert raised.value.code == f"error: cannot save figure.png in $LESSON_IMAGES ({images}): {images}: not a folder"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["images"]  # nothing made through the link
 
 
@@ -193,7 +193,7 @@ def test_keep_ends_a_lesson_in_one_line_when_the_folder_cannot_be_written(tmp_pa
     from conftest import ROOT, headless_environment
 
     page = tmp_path / "page.py"
-    page.write_text("import matplotlib.pyplot as plt\nfrom helpers import keep\nkeep(plt.figure(), 'f.png')\n")
+    page.write_text("import matplotlib.pyplot as plt\nfrom helpers import save_for_readme\nsave_for_readme(plt.figure(), 'f.png')\n")
     (tmp_path / "a file").write_text("in the way")
     (tmp_path / "link").symlink_to(tmp_path / "nowhere")
     for folder in (tmp_path / "a file", tmp_path / "link", tmp_path / "a file" / "new\nline", "~nosuchuser/x"):
@@ -201,7 +201,7 @@ def test_keep_ends_a_lesson_in_one_line_when_the_folder_cannot_be_written(tmp_pa
                "MPLBACKEND": "Agg"}
         result = subprocess.run([sys.executable, str(page)], env=env, capture_output=True, text=True, timeout=120)
         assert result.returncode == 1 and result.stdout == "", result.stderr
-        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: cannot keep f.png"), result.stderr
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: cannot save f.png"), result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a file", "link", "page.py"]
 
 

@@ -10,7 +10,8 @@ import sys
 import pytest
 from conftest import ROOT
 
-PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE", "requirements.txt", "upsample_example.py", "upsample_io.py")
+PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE", "requirements.txt", "upsample_example.py", "upsample_files.py",
+                 "upsample_command.py")
 
 
 def test_an_editable_install_imports_from_any_folder_with_the_requirements_as_dependencies(tmp_path):
@@ -23,11 +24,12 @@ def test_an_editable_install_imports_from_any_folder_with_the_requirements_as_de
                     "--prefix", str(prefix), "-e", str(project)], check=True, capture_output=True, timeout=300)
     site_packages = next(prefix.glob("lib/python*/site-packages"))
     script = (f"import site; site.addsitedir({str(site_packages)!r}); "
-              "import upsample_example, upsample_io; print(upsample_example.__file__); print(upsample_io.__file__)")
+              "import upsample_example, upsample_files, upsample_command; "
+              "print(upsample_example.__file__, upsample_files.__file__, upsample_command.__file__)")
     result = subprocess.run([sys.executable, "-c", script], cwd=elsewhere, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [str(project / "upsample_example.py"), str(project / "upsample_io.py")]
+    assert result.stdout.split() == [str(project / name) for name in ("upsample_example.py", "upsample_files.py", "upsample_command.py")]
     metadata = next(site_packages.glob("upsample_example-*.dist-info")) / "METADATA"
     requires = [line.split(": ", 1)[1] for line in metadata.read_text().splitlines() if line.startswith("Requires-Dist")]
     wanted = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]

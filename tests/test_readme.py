@@ -12,7 +12,8 @@ import re
 import matplotlib
 from conftest import ROOT
 
-from upsample_example import MODES, main
+from upsample_command import main
+from upsample_example import MODES
 
 README = (ROOT / "README.md").read_text()
 BENCHMARKS_README = (ROOT / "benchmarks" / "README.md").read_text()  # the performance tables, from the front page
@@ -36,9 +37,9 @@ def test_every_python_block_is_an_example_with_its_output():
         assert block.startswith(">>> "), block[:80]
 
 
-def test_every_python_example_runs_and_prints_what_the_readme_shows(monkeypatch):
-    """All blocks in order, as one session, the way a reader pastes them."""
-    monkeypatch.chdir(ROOT)
+def test_every_python_example_runs_and_prints_what_the_readme_shows(monkeypatch, tmp_path):
+    """All blocks in order, as one session, the way a reader pastes them, in a folder of their own."""
+    monkeypatch.chdir(tmp_path)
     matplotlib.use("Agg")
     examples = doctest.DocTestParser().get_doctest("\n".join(python_blocks()), {}, "README.md", str(ROOT / "README.md"), 0)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
@@ -47,6 +48,7 @@ def test_every_python_example_runs_and_prints_what_the_readme_shows(monkeypatch)
     matplotlib.pyplot.close("all")
     assert runner.failures == 0, report.getvalue()
     assert runner.tries == len(examples.examples) >= 14
+    assert (tmp_path / "before_after.png").read_bytes()[:4] == b"\x89PNG"  # what figure.savefig wrote
 
 
 def test_every_command_runs_a_file_that_exists():
@@ -75,7 +77,7 @@ def test_modes_table_lists_every_mode_with_its_rank():
 
 
 def test_options_table_shows_the_parsers_defaults():
-    from upsample_example import MAX_BATCH_BYTES, build_parser
+    from upsample_command import MAX_BATCH_BYTES, build_parser
 
     rows = {line.split(" | ")[0].strip("| `").split()[0]: line.split(" | ")[1].strip("` ")
             for line in README.splitlines() if line.startswith("| `--")}
@@ -116,7 +118,7 @@ def test_the_lesson_index_lists_every_lesson_with_its_own_figure():
     assert {name for _, name, _ in rows} == lessons
     for thumbnail, name, _ in rows:
         for image in re.findall(r'src="images/([^"]+)"', thumbnail):
-            assert 'keep(' in (ROOT / "lessons" / name).read_text() and f'"{image}")' in (ROOT / "lessons" / name).read_text()
+            assert 'save_for_readme(' in (ROOT / "lessons" / name).read_text() and f'"{image}")' in (ROOT / "lessons" / name).read_text()
 
 
 def test_every_figure_in_images_is_kept_by_exactly_one_lesson_or_the_tutorial():

@@ -21,7 +21,7 @@ import run_all
 SLOW_PAGE = """
 import os, sys, time
 from pathlib import Path
-from upsample_io import write_atomically
+from upsample_files import write_atomically
 images = Path(os.environ["LESSON_IMAGES"])
 
 def write(file):
