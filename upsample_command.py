@@ -25,7 +25,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 import upsample_files
 from upsample_files import DataError
@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from upsample_example import UpsampleExample, first_batch, plot_before_after
     parser = build_parser()
     args = parser.parse_args(argv)
-    with OneLineEndings() as endings:
+    with collector_spared(), OneLineEndings() as endings:
         if args.device == "cuda" and not torch.cuda.is_available():
             parser.error("--device cuda: CUDA is not available on this machine; use --device cpu")
         if args.align_corners and args.mode not in ("bilinear", "bicubic"):
@@ -146,6 +146,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return endings.status
 
 
+@contextlib.contextmanager
+def collector_spared() -> Iterator[None]:
+    """In a command's own process, keep Python's garbage collector from scanning, again and again and once more
+    at exit, the objects that live until the process ends: torch's, matplotlib's, the figure's. Where pyplot is
+    already imported (a test, a notebook), it does nothing."""
+    if "matplotlib.pyplot" in sys.modules:
+        yield
+        return
+    gc.freeze()  # what exists now (torch's objects) is never scanned again
+    gc.disable()  # nor is what the command makes while it runs: it makes few reference cycles
+    try:
+        yield
+    finally:
+        gc.freeze()  # nor, as the process exits, what it made
+        gc.enable()
+
+
 def show(figure: Figure) -> None:
     """Open a window with ``figure`` where there is a screen, and wait until it is closed; else do nothing."""
     import matplotlib.pyplot as plt
@@ -177,7 +194,13 @@ def figure_format(path: str | Path) -> str:
 def save_figure(figure: Figure, path: str | Path) -> Path:
     """Write ``figure`` to ``path`` (its ending names the format) as ``write_atomically`` does; return the path."""
     fmt = figure_format(path)
-    return upsample_files.write_atomically(path, lambda file: figure.savefig(file, format=fmt))
+    try:
+        return upsample_files.write_atomically(path, lambda file: figure.savefig(file, format=fmt))
+    except (ValueError, RuntimeError, MemoryError) as error:  # what a matplotlibrc can ask: a huge dpi, TeX missing
+        import matplotlib
+
+        raise DataError(f"matplotlib could not draw the figure ({type(error).__name__}: {error}); its settings are "
+                        f"read from {Path(matplotlib.matplotlib_fname()).resolve()}") from error
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -188,6 +211,13 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{one_line(f'{self.prog}: error: {message}')} (see --help)\n")
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        """argparse's, with what the stream cannot encode written as escapes (the help's × on an ASCII terminal)."""
+        encoding = getattr(file or sys.stderr, "encoding", None)
+        if message and encoding:
+            message = message.encode(encoding, "backslashreplace").decode(encoding)
+        super()._print_message(message, file)
 
 
 def positive(kind: type, at_most: float | None = None) -> Callable[[str], int | float]:
@@ -324,8 +354,6 @@ def matplotlib_for_a_command() -> Iterator[None]:
             stack.callback(_restore_variable, "MPLCONFIGDIR", os.environ.get("MPLCONFIGDIR"))
             os.environ["MPLCONFIGDIR"] = stack.enter_context(tempfile.TemporaryDirectory(prefix="matplotlib-"))
         first = "matplotlib.pyplot" not in sys.modules  # a fresh command; not a test or a notebook
-        if first:  # the objects torch's import made live as long as the command: spare the collector rescanning them
-            gc.freeze()
         try:
             import matplotlib
             import matplotlib.pyplot as plt

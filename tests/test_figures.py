@@ -59,8 +59,13 @@ def test_refuses_a_batch_and_names_its_shape():
         plot_before_after(torch.rand(10, 1, 28, 28), torch.rand(56, 56))
 
 
+def test_refuses_an_image_without_pixels():
+    with pytest.raises(ValueError, match=r"before must be one image with pixels.*got \(0, 0\)"):
+        plot_before_after(torch.rand(0, 0), torch.rand(0, 0))
+
+
 def test_refuses_what_is_not_a_tensor():
-    with pytest.raises(ValueError, match=r"after must be one image as a tensor, .*got list"):
+    with pytest.raises(ValueError, match=r"after must be one image with pixels as a tensor, .*got list"):
         plot_before_after(torch.rand(28, 28), [[0.0]])
 
 

@@ -82,18 +82,24 @@ REFUSED = {
     "lanczos, the function's": ({"mode": "lanczos"}, ["'lanczos'", "'bicubic'"]),
     "mode in the wrong case": ({"mode": "Bilinear"}, ["'Bilinear'", "'bilinear'"]),
     "size and scale_factor": ({"size": 56, "scale_factor": 2}, ["size", "scale_factor", "not both"]),
-    "zero size": ({"size": 0}, ["size", "0", "above 0"]),
-    "negative size": ({"size": (56, -1)}, ["size", "(56, -1)", "above 0"]),
+    "mode as a list": ({"mode": ["nearest"]}, ["mode", "['nearest']", "'bilinear'"]),
+    "zero size": ({"size": 0}, ["size", "0", "from 1"]),
+    "negative size": ({"size": (56, -1)}, ["size", "(56, -1)", "from 1"]),
+    "size beyond int64": ({"size": 2**63}, ["size", str(2**63), "2**63 - 1"]),
+    "NumPy size beyond int64": ({"size": np.uint64(2**64 - 1)}, ["size", "18446744073709551615", "2**63 - 1"]),
     "fractional size": ({"size": 56.5}, ["size", "56.5", "whole"]),
     "size as text": ({"size": "56"}, ["size", "'56'"]),
     "boolean size": ({"size": True}, ["size", "True"]),
     "zero scale_factor": ({"scale_factor": 0}, ["scale_factor", "0", "above 0"]),
     "negative scale_factor": ({"scale_factor": -2.0}, ["scale_factor", "-2.0"]),
-    "infinite scale_factor": ({"scale_factor": float("inf")}, ["scale_factor", "inf"]),
+    "infinite scale_factor": ({"scale_factor": float("inf")}, ["scale_factor", "inf", "finite"]),
+    "scale_factor beyond float": ({"scale_factor": 2**1100}, ["scale_factor", str(2**1100)[:20], "finite"]),
     "not-a-number scale_factor": ({"scale_factor": float("nan")}, ["scale_factor", "nan"]),
     "text scale_factor": ({"scale_factor": "2"}, ["scale_factor", "'2'"]),
     "align_corners with nearest": ({"align_corners": True}, ["align_corners", "'nearest'", "bilinear"]),
     "align_corners with area": ({"mode": "area", "align_corners": False}, ["align_corners", "'area'"]),
+    "align_corners as text": ({"mode": "bilinear", "align_corners": "yes"}, ["align_corners", "'yes'", "True or False"]),
+    "align_corners as 1": ({"mode": "bilinear", "align_corners": 1}, ["align_corners", "got 1", "True or False"]),
 }
 
 
@@ -114,6 +120,12 @@ def test_what_the_model_refuses_nn_upsample_would_take_silently_or_refuse_in_oth
         nn.Upsample(scale_factor=0)(x)  # 0 was given; torch reads it as none
     with pytest.raises(NotImplementedError, match=r"Only 3D, 4D and 5D input Tensors supported \(got 4D\)"):
         nn.Upsample(size=56, mode="bogus")(x)  # a 4D input was given: the mode is what is wrong
+    with pytest.raises(OverflowError, match="int too large to convert to float"):
+        nn.Upsample(scale_factor=2**1100)(x)  # the value is not named
+    with pytest.raises(TypeError, match="Overflow when unpacking long long\nException raised from"):  # C++ frames
+        nn.Upsample(size=2**63)(x)
+    with pytest.raises(TypeError, match="invalid combination of arguments"):
+        nn.Upsample(size=56, mode="bilinear", align_corners="yes")(x)
 
 
 # An input of the wrong rank for a mode that needs one: the model's own check, since torch's message for bicubic
