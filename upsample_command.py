@@ -290,9 +290,10 @@ class OneLineEndings:
 
     Every ending is one line on standard error, never a traceback: a DataError or an OSError (a file that
     cannot be read or written) ends with status 1, Ctrl-C with 130, SIGTERM and SIGHUP with 128 + their
-    number. The signals end the block the way Ctrl-C does, so that clean-up code runs, and from the first
-    line of the ending until the handlers are back, a signal is kept (``upsample_files.signals_held``): it
-    becomes the ending, and never cuts the clean-up short. Entering imports matplotlib
+    number. The signals end the block the way Ctrl-C does, so that clean-up code runs. Only the first is
+    raised (``upsample_files.raise_or_hold``); it is the ending, and a later one is kept, never cutting the
+    clean-up short. A signal that comes during the ending, or was raised into code that swallowed it, becomes
+    the ending too. Entering imports matplotlib
     (``matplotlib_for_a_command``); if that fails, the line is printed and SystemExit raised, as argparse
     does. Characters the terminal cannot encode are written as escapes.
     """
@@ -300,17 +301,15 @@ class OneLineEndings:
     def __enter__(self) -> OneLineEndings:
         # ``restore`` puts back what the command changed, when it has said its last line; ``stack`` is its clean-up.
         self.status, self.restore, self.stack = 0, contextlib.ExitStack(), contextlib.ExitStack()
+        self.handling = False
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(AttributeError, ValueError):  # a stream replaced by a test or a notebook
                 self.restore.callback(stream.reconfigure, errors=stream.errors)
                 stream.reconfigure(errors="backslashreplace")
         try:
-            if threading.current_thread() is threading.main_thread():  # signal handlers can only be set there
-                for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # SIGHUP: not on Windows
-                    if hasattr(signal, name):
-                        number = getattr(signal, name)
-                        handler = signal.signal(number, upsample_files.raise_or_hold)
-                        self.restore.callback(signal.signal, number, handler)
+            self.handling = threading.current_thread() is threading.main_thread()  # handlers are set only there
+            if self.handling:
+                self.restore.callback(upsample_files.handle_signals())
             self.stack.enter_context(matplotlib_for_a_command())
         except BaseException as error:
             if self.__exit__(type(error), error, error.__traceback__):
@@ -322,8 +321,11 @@ class OneLineEndings:
         with upsample_files.signals_held(raise_after=False) as pending:
             try:
                 self.stack.close()  # the clean-up runs whole
-                if error is None and pending:  # the work was done, but the signal came before the command's end
-                    error = KeyboardInterrupt() if pending[0] == signal.SIGINT else upsample_files.Stopped(pending[0])
+                # The work was done, but a signal came before the command's end, or was raised into code that
+                # swallowed it (importlib's callbacks ignore what is raised in them): it is the ending.
+                first = (upsample_files.raised if self.handling else None) or (pending[0] if pending else None)
+                if error is None and first is not None:
+                    error = KeyboardInterrupt() if first == signal.SIGINT else upsample_files.Stopped(first)
                 if error is None:
                     return False
                 if isinstance(error, DataError):

@@ -38,6 +38,7 @@ class UpsampleExample(nn.Module):
         if size is not None and scale_factor is not None:
             raise ValueError(f"give size or scale_factor, not both (got size={size!r}, scale_factor={scale_factor!r})")
         name, value = ("size", size) if size is not None else ("scale_factor", scale_factor)
+        value = tuple(value) if isinstance(value, list) else value  # nn.Upsample takes a list of factors as one
         kind, most, allowed = ((Integral, 2**63 - 1, "a whole number from 1 to 2**63 - 1") if name == "size" else
                                (Real, sys.float_info.max, "a finite number above 0"))  # torch's int64 and float
         for number in value if isinstance(value, (tuple, list)) else [value]:  # Python's or NumPy's numbers
@@ -47,7 +48,9 @@ class UpsampleExample(nn.Module):
         if align_corners is not None and (MODES[mode] is None or not isinstance(align_corners, bool)):
             raise ValueError(f"align_corners is True or False for linear, bilinear, bicubic and trilinear only, "
                              f"got {align_corners!r} for {mode!r}")  # nearest, nearest-exact, area: no corners
-        self.layers = nn.Sequential(nn.Upsample(size, scale_factor, mode, align_corners, recompute_scale_factor))
+        upsample = nn.Upsample(**{name: value}, mode=mode, align_corners=align_corners,
+                               recompute_scale_factor=recompute_scale_factor)
+        self.layers = nn.Sequential(upsample)
         self.rank = MODES[mode] or 0  # the spatial dimensions the mode needs; 0: any of 1, 2 and 3
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -33,7 +33,7 @@ import urllib.parse
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:  # at import, only the standard library: the lessons and tests use this module without torch
     from torch.utils.data import Dataset
@@ -277,9 +277,11 @@ def download_mnist(root: str | Path, timeout: float = DEFAULT_DOWNLOAD_TIMEOUT, 
 
 def _run_child(job: dict, staging: Path, end: float, stall: float, timeout: float) -> str | None:
     """Run the download child until it ends, its time is up or it stalls; the reason it failed, or None."""
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(job)], stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace")
+    child = None
     try:
+        with signals_held():  # a signal never falls between starting the child and taking note of it
+            child = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(job)], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace")
         ready, size, last_growth = False, 0, time.monotonic()
         while child.poll() is None:
             now = time.monotonic()
@@ -299,11 +301,12 @@ def _run_child(job: dict, staging: Path, end: float, stall: float, timeout: floa
         return (reason.splitlines()[-1] if reason else f"the download exited with status {child.returncode}") \
             if child.returncode else None
     finally:
-        with signals_held():  # a second signal never leaves the child running
-            if child.poll() is None:
-                child.kill()
-            child.wait()
-            child.stderr.close()
+        with signals_held():  # the clean-up runs whole: the child never outlives the download
+            if child is not None:
+                if child.poll() is None:
+                    child.kill()
+                child.wait()
+                child.stderr.close()
 
 
 def _bytes_under(folder: Path) -> int:
@@ -349,26 +352,49 @@ class Stopped(BaseException):
 
 
 _held: list[int] | None = None  # while a block runs with signals held (signals_held): the signals that came
+raised: int | None = None  # the signal raised as the ending since the handlers were set; later ones are only kept
+
+
+def handle_signals() -> Callable[[], None]:
+    """Make ``raise_or_hold`` the handler of Ctrl-C, SIGTERM and SIGHUP (from the main thread), with no signal
+    raised yet; return what puts the previous handlers back."""
+    global raised
+    raised, previous = None, {}
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # SIGHUP: not on Windows
+        if hasattr(signal, name):
+            previous[getattr(signal, name)] = signal.signal(getattr(signal, name), raise_or_hold)
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+    return restore
 
 
 def raise_or_hold(signum: int, frame: object) -> None:
-    """The handler of Ctrl-C, SIGTERM and SIGHUP that ``upsample_command`` sets: raise KeyboardInterrupt or
-    Stopped where the program is, or, inside ``signals_held()``, keep the signal for the block's end (Python
-    runs handlers in the main thread, whichever thread the signal reached)."""
+    """The handler of Ctrl-C, SIGTERM and SIGHUP (``handle_signals``): raise KeyboardInterrupt or Stopped where
+    the program is, or, inside ``signals_held()``, keep the signal for the block's end. Only the first signal is
+    raised: it is the ending, and a later one is kept, never raised into the first one's clean-up. (Python runs
+    handlers in the main thread, whichever thread a signal reached; signals that arrive together, it handles in
+    the order of their numbers.)"""
     if _held is not None:
         _held.append(signum)
-    elif signum == signal.SIGINT:
-        raise KeyboardInterrupt
-    else:
-        raise Stopped(signum)
+    elif raised is None:
+        _raise(signum)
+
+
+def _raise(signum: int) -> NoReturn:
+    global raised
+    raised = signum
+    raise KeyboardInterrupt if signum == signal.SIGINT else Stopped(signum)
 
 
 @contextlib.contextmanager
 def signals_held(raise_after: bool = True) -> Iterator[list[int]]:
     """Keep Ctrl-C, SIGTERM and SIGHUP back while the block runs (where ``raise_or_hold`` handles them); yield
     the list of those that came. The first is raised when the block ends, unless ``raise_after`` is False or
-    a signal's ending is already on its way (the block is a clean-up after one): the first signal is the
-    ending. Inside another such block, the outer one decides."""
+    a signal has been raised already (the block is the clean-up of its ending). Inside another such block,
+    the outer one decides."""
     global _held
     if _held is not None:
         yield _held
@@ -378,9 +404,8 @@ def signals_held(raise_after: bool = True) -> Iterator[list[int]]:
         yield taken
     finally:
         _held = None
-        under_way = isinstance(sys.exc_info()[1], (KeyboardInterrupt, Stopped))  # raised before, or in, the block
-        if taken and raise_after and not under_way:
-            raise_or_hold(taken[0], None)
+        if taken and raise_after and raised is None:
+            _raise(taken[0])
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -325,6 +325,60 @@ def test_a_second_signal_during_the_saves_clean_up_is_held_and_the_first_is_the_
     assert list(tmp_path.iterdir()) == []
 
 
+def test_only_the_first_signal_is_raised_and_later_ones_are_kept():
+    """Under the command's handlers a second (and third) signal is not raised into the first one's clean-up,
+    wherever it lands, even outside a block that holds signals."""
+    restore = upsample_files.handle_signals()
+    try:
+        with pytest.raises(upsample_files.Stopped):
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(5)  # the handler raises here
+        for later in (signal.SIGINT, signal.SIGTERM):
+            os.kill(os.getpid(), later)
+            time.sleep(0.1)  # the handler runs here, and keeps it
+        assert upsample_files.raised == signal.SIGHUP
+    finally:
+        restore()
+    assert signal.getsignal(signal.SIGINT) is not upsample_files.raise_or_hold
+
+
+def test_pythons_handlers_take_signals_that_arrive_together_in_the_order_of_their_numbers():
+    """What the README says of two signals at once: SIGTERM sent before Ctrl-C, both pending, Ctrl-C is handled first."""
+    import threading
+
+    seen, both = [], {signal.SIGINT, signal.SIGTERM}
+    previous = {number: signal.signal(number, lambda number, frame: seen.append(number)) for number in both}
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, both)  # held pending on this thread until both have come
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.pthread_kill(threading.get_ident(), number)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, both)
+        time.sleep(0.1)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    assert seen == [signal.SIGINT, signal.SIGTERM]
+
+
+def test_a_signal_raised_into_code_that_swallows_it_is_still_the_ending(tmp_path, capsys, monkeypatch):
+    """As importlib's callbacks do: the exception the handler raised is ignored and the work goes on; the command
+    still ends with the signal's line and status, the figure written whole."""
+    save = matplotlib.figure.Figure.savefig
+
+    def swallowing(self, file, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(5)  # the handler raises here
+        except BaseException:  # what the library does
+            pass
+        save(self, file, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", swallowing)
+    output = tmp_path / "figure.png"
+    assert run(["--output", output, "--no-show"], capsys)[:3:2] == (129, "stopped by SIGHUP\n")
+    assert output.read_bytes().startswith(b"\x89PNG") and list(tmp_path.iterdir()) == [output]
+
+
 def test_tilde_is_the_home_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)

@@ -111,6 +111,13 @@ def test_wrong_arguments_are_refused_when_the_model_is_made(kwargs, words):
         assert word in str(raised.value)
 
 
+def test_a_list_of_factors_or_sides_works_as_a_tuple_does():
+    """nn.Upsample itself takes a list of sides but not a list of factors (see below); the model takes both."""
+    x = torch.rand(1, 1, 4, 5)
+    assert torch.equal(UpsampleExample(scale_factor=[2, 3])(x), F.interpolate(x, scale_factor=(2, 3)))
+    assert torch.equal(UpsampleExample(size=[8, 6], mode="bilinear")(x), F.interpolate(x, size=(8, 6), mode="bilinear"))
+
+
 def test_what_the_model_refuses_nn_upsample_would_take_silently_or_refuse_in_other_words():
     """Why the checks stand beside the class: made directly, nn.Upsample takes each of these, and its first call
     either succeeds or says something about another thing."""
@@ -124,6 +131,8 @@ def test_what_the_model_refuses_nn_upsample_would_take_silently_or_refuse_in_oth
         nn.Upsample(scale_factor=2**1100)(x)  # the value is not named
     with pytest.raises(TypeError, match="Overflow when unpacking long long\nException raised from"):  # C++ frames
         nn.Upsample(size=2**63)(x)
+    with pytest.raises(TypeError, match="float\\(\\) argument must be a string or a real number, not 'list'"):
+        nn.Upsample(scale_factor=[2, 3])
     with pytest.raises(TypeError, match="invalid combination of arguments"):
         nn.Upsample(size=56, mode="bilinear", align_corners="yes")(x)
 
