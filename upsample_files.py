@@ -9,8 +9,9 @@
   left as it was found.
 - **Writing a file safely**: into a temporary file beside its target, created exclusively with an
   unpredictable name, then renamed into place.
-- **Signals held while a folder changes**: under ``upsample_command``'s handlers, Ctrl-C, SIGTERM and
-  SIGHUP are raised where the program is, except inside ``signals_held()``, which keeps them to its end.
+- **Signals held while a folder changes**: under ``upsample_command``'s handlers, the first Ctrl-C, SIGTERM
+  or SIGHUP is raised where the program is, except inside ``signals_held()``, which keeps it to its end;
+  any later one is kept wherever it lands, so that the clean-up the first one started runs to its end.
 
 It stands above the tutorial, ``upsample_example.py``, whose offline sample it serves (importing the tutorial,
 and with it torch, only then); ``upsample_command.py`` stands above both.

@@ -2,287 +2,304 @@
 Every 2D mode, and its pitfalls
 ===============================
 
-One digit upsampled in every mode ``nn.Upsample`` offers for images, at 2× and at 1.5×; then the pitfalls,
-each measured on torch: which pixel ``nearest`` copies and where that moves the image, what ``area``
-averages, ``align_corners``, a fractional ``scale_factor``, overshoot, the layer against the function, and
-dtypes.
+One digit upsampled in every mode ``nn.Upsample`` offers for images, at 2×
+and at 1.5×; then the pitfalls, each measured on torch: what ``area``
+averages, ``align_corners``, a fractional ``scale_factor``, overshoot, the
+layer against the function, and dtypes. Which pixel the nearest modes copy,
+and where that moves the image, has a lesson of its own, ``plot_nearest.py``.
 """
-
-# %%
-# The lessons share a few helpers (``lessons/helpers.py``); the next line finds them when a notebook runs
-# from the repository root (from ``lessons/`` they are found anyway).
-import sys
-
-sys.path[:0] = ["lessons"]
-
-from fractions import Fraction
-
-import matplotlib.pyplot as plt
-import torch
-import torch.nn.functional as F
-from helpers import hide_ticks, sample_digits, save_for_readme
-
-from upsample_example import UpsampleExample
 
 # %%
 # Every mode on one digit
 # -----------------------
-# At 2× (56×56), ``nearest``, ``nearest-exact`` and ``area`` agree: each input pixel becomes a 2×2 block.
-# At 1.5× (42×42) they part. ``bilinear`` and ``bicubic`` blend neighbours, so edges become ramps, and
-# ``bicubic`` overshoots: the titles give each output's true range, the pictures clamp it to 0..1.
+# A digit of the offline MNIST sample, upsampled to 56×56 (2×) and to 42×42
+# (1.5×) in each mode, and in ``bilinear`` with ``align_corners=True``. The
+# table says which results are exactly ``nearest``'s, and the range of each.
+# 56 is a whole multiple of 28 and 42 is not, so the two sizes separate what
+# depends on the factor being whole. At 2×, ``nearest``, ``nearest-exact``
+# and ``area`` agree; at 1.5× they part. Only ``bicubic`` leaves the digit's
+# range, 0..1, at either size.
+import torch
 
-MODE_VARIANTS = {
-    "nearest": {"mode": "nearest"},
-    "nearest-exact": {"mode": "nearest-exact"},
-    "area": {"mode": "area"},
-    "bilinear": {"mode": "bilinear"},
-    "bilinear, corners": {"mode": "bilinear", "align_corners": True},
-    "bicubic": {"mode": "bicubic"},
-}
-SIZES = (56, 42)  # an integer and a non-integer scale of 28
+from upsample_helpers import sample_digits, save_for_readme
+from upsample_helpers.modes import compare_modes, modes_table, plot_modes
 
-
-def compare_modes(digit: torch.Tensor, size: int) -> dict[str, torch.Tensor]:
-    """One (H, W) digit upsampled to size×size in every variant of MODE_VARIANTS."""
-    batch = digit.reshape(1, 1, *digit.shape[-2:]).float()  # (1, 1, H, W)
-    return {label: UpsampleExample(size=(size, size), **kwargs)(batch)[0, 0] for label, kwargs in MODE_VARIANTS.items()}
-
-
-def plot_modes(digit: torch.Tensor, sizes=SIZES):
-    """For each size, the digit in every variant (one grey scale), and below each its difference from 'nearest'."""
-    columns = len(MODE_VARIANTS)
-    figure, axes = plt.subplots(
-        2 * len(sizes), columns, figsize=(2.1 * columns, 4.6 * len(sizes)), layout="constrained", squeeze=False
-    )
-    for row, size in enumerate(sizes):
-        upsampled = compare_modes(digit, size)
-        for column, (label, image) in enumerate(upsampled.items()):
-            top, bottom = axes[2 * row, column], axes[2 * row + 1, column]
-            grey = top.imshow(image.clamp(0, 1).numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            top.set_title(f"{label}\n{size}×{size}, range [{image.min():.2f}, {image.max():.2f}]", fontsize=9)
-            if label == "nearest":  # nearest minus itself would be a blank panel
-                bottom.remove()
-                continue
-            difference = bottom.imshow(
-                (image - upsampled["nearest"]).numpy(), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest"
-            )
-            bottom.set_title(f"{label} − nearest", fontsize=9)
-        figure.colorbar(grey, ax=axes[2 * row, :], shrink=0.8, label="grey level (clamped to 0..1)")
-        figure.colorbar(difference, ax=axes[2 * row + 1, 1:], shrink=0.8, label="difference")
-    hide_ticks([ax for ax in axes.flat if ax in figure.axes])  # the images, not the colour bars
-    figure.suptitle("One digit in every 2D mode, at 2× (56×56) and 1.5× (42×42)")
-    return figure
-
-
-digit = sample_digits(1)[0, 0]
-at_2x, at_1_5x = compare_modes(digit, 56), compare_modes(digit, 42)
+digit = sample_digits(1)[0, 0]  # (28, 28), grey levels in 0..1
+upsampled = {size: compare_modes(digit, size) for size in (56, 42)}
+print(modes_table(upsampled))
 for label in ("nearest-exact", "area"):
-    print(
-        f"{label:<14} equals nearest at 56×56: {torch.equal(at_2x[label], at_2x['nearest'])}, "
-        f"at 42×42: {torch.equal(at_1_5x[label], at_1_5x['nearest'])}"
-    )
-    assert torch.equal(at_2x[label], at_2x["nearest"]) and not torch.equal(at_1_5x[label], at_1_5x["nearest"])
-print(f"bicubic's range at 56×56: [{at_2x['bicubic'].min():.2f}, {at_2x['bicubic'].max():.2f}]")
-assert at_2x["bicubic"].min() < 0 and at_2x["bicubic"].max() > 1
-save_for_readme(plot_modes(digit), "modes.png")
+    assert torch.equal(upsampled[56][label], upsampled[56]["nearest"])
+    assert not torch.equal(upsampled[42][label], upsampled[42]["nearest"])
+for results in upsampled.values():
+    assert [name for name, im in results.items() if im.min() < 0] == ["bicubic"]
+    assert [name for name, im in results.items() if im.max() > 1] == ["bicubic"]
 
 # %%
-# Which pixel the nearest modes copy
-# ----------------------------------
-# Treat input pixel ``i`` as the interval ``[i, i + 1)``. Output pixel ``d`` of ``n_out`` covers
-# ``[d·s, (d + 1)·s)`` with ``s = n_in/n_out``. ``nearest`` copies the input pixel under its start,
-# ``⌊d·s⌋``; ``nearest-exact`` the one under its centre, ``⌊(d + ½)·s⌋``. Upsampling a ramp whose values
-# are their own indices shows which pixel each output copies.
+# At 2× the three agree because each input pixel simply becomes a 2×2 block.
+# Output pixel ``d`` covers the input from ``d/2`` to ``(d + 1)/2``: half of
+# one input pixel and nothing of its neighbours, so copying the pixel under
+# it (``nearest``, ``nearest-exact``) and averaging the pixels it touches
+# (``area``) are the same thing.
+covered = [(d / 2, (d + 1) / 2) for d in range(4)]
+print("outputs 0..3 cover", ", ".join(f"{a}–{b}" for a, b in covered))
+assert all(int(start) == int(end - 0.5) for start, end in covered)
 
-
-def source_indices(n_in: int, n_out: int, mode: str) -> list[int]:
-    """The input index each of ``n_out`` outputs copies, read off torch by upsampling 0, 1, ..., n_in - 1."""
-    ramp = torch.arange(n_in, dtype=torch.float32).reshape(1, 1, n_in)
-    return UpsampleExample(size=n_out, mode=mode)(ramp)[0, 0].long().tolist()
-
-
-for mode in ("nearest", "nearest-exact"):
-    print(f"{mode:<14} 28→42 copies input pixels {source_indices(28, 42, mode)[:9]} ...")
-assert source_indices(28, 42, "nearest") == [d * 28 // 42 for d in range(42)]
+blocks = digit.repeat_interleave(2, dim=0).repeat_interleave(2, dim=1)
+print("nearest at 2× is every pixel as a 2×2 block:",
+      torch.equal(upsampled[56]["nearest"], blocks))
+assert torch.equal(upsampled[56]["nearest"], blocks)
 
 # %%
-# Where that moves the image
-# --------------------------
-# Taking the pixel under the start rather than the centre moves the image towards the bottom right. In
-# exact arithmetic, with ``s = p/q`` in lowest terms, the mean move is ``(p − 1)/(2p)`` output pixels:
-# less than half a pixel, and none at integer factors (``p = 1``). ``nearest-exact`` does not always keep
-# the image centred either: where an output centre falls exactly on a border between two input pixels,
-# torch takes the pixel after the border.
+# The figure shows each variant in a row: the digit at both sizes on one
+# grey scale (the titles give the true range, the pictures clamp it to
+# 0..1), then its difference from ``nearest`` at the same size: red where
+# the variant is brighter than ``nearest``, blue where it is darker. Look at
+# the stroke's edges: ``bilinear`` and ``bicubic`` blend neighbouring pixels,
+# so where the stroke is flat they agree with ``nearest`` and their
+# difference from it lines the edges. At 1.5×, the nearest modes and ``area`` part along thin lines: the
+# rows and columns where they read other input pixels (``plot_nearest.py``
+# finds which).
+import matplotlib.pyplot as plt
 
-
-def mean_shift(n_in: int, n_out: int, mode: str) -> float:
-    """How far the content moves, on average, in input pixels: positive is towards the end (right, down).
-
-    Output pixel d's centre lies at (d + ½)·n_in/n_out − ½ on the input's axis (input pixel i at i);
-    it shows input pixel source_indices[d], which therefore appears that far from where it was.
-    """
-    centres = (torch.arange(n_out, dtype=torch.float64) + 0.5) * n_in / n_out - 0.5
-    return (centres - torch.tensor(source_indices(n_in, n_out, mode), dtype=torch.float64)).mean().item()
-
-
-def exact_ties(n_in: int, n_out: int) -> list[int]:
-    """The outputs whose centre falls exactly on a border between two input pixels: (d + ½)·n_in/n_out whole."""
-    return [d for d in range(n_out) if ((2 * d + 1) * n_in) % (2 * n_out) == 0]
-
-
-def formula_shift(n_in: int, n_out: int) -> Fraction:
-    """(p − 1)/(2p) output pixels, in input pixels: the exact mean shift of 'nearest' at n_in → n_out."""
-    p = Fraction(n_in, n_out).numerator
-    return Fraction(p - 1, 2 * p) * Fraction(n_in, n_out)
-
-
-ties = exact_ties(28, 42)
-print(f"exact ties at 28→42 (an output centre on a pixel border): {len(ties)} of 42, at {ties[:4]} ...")
-for n_out in (56, 42):
-    shifts = {
-        mode: Fraction(mean_shift(28, n_out, mode)).limit_denominator(1000) for mode in ("nearest", "nearest-exact")
-    }
-    print(
-        f"mean shift at 28→{n_out}, in input pixels (+ is right/down): "
-        + ", ".join(f"{mode} {shift}" for mode, shift in shifts.items())
-        + f"; the formula: {formula_shift(28, n_out)}"
-    )
-    assert shifts["nearest"] == formula_shift(28, n_out)
-assert Fraction(mean_shift(28, 42, "nearest-exact")).limit_denominator(1000) == Fraction(-1, 6)
-
-# %%
-# At 28→42 (``s = 2/3``) the shift is ¼ of an output pixel, ⅙ of an input pixel, and ``nearest-exact``
-# moves the image ⅙ of an input pixel the other way, towards the top left: 14 of its 42 output centres are
-# ties. The formula is exact arithmetic; torch computes the source index in float32
-# (``floor(d · in/out)``), and at some integer factors that rounding moves a border, so that the image
-# shifts where the formula says it cannot:
-
-for n_out in (82, 94):
-    copied = source_indices(2, n_out, "nearest")
-    print(
-        f"nearest 2→{n_out}: pixel 0 copied {copied.count(0)} times, pixel 1 {copied.count(1)} times "
-        f"(exact arithmetic: {n_out // 2} each); mean shift {mean_shift(2, n_out, 'nearest') * n_out / 2:+.3f} "
-        f"output pixels, the formula {formula_shift(2, n_out)}"
-    )
-    assert copied.count(0) == n_out // 2 + 1 and formula_shift(2, n_out) == 0
+figure = plot_modes(digit)
+save_for_readme(figure, "modes.png")
+plt.show()
 
 # %%
 # ``area`` is adaptive average pooling
 # ------------------------------------
-# Each output is the plain mean of every input pixel its region touches, not an area-weighted average. At
-# 3→5, output 1 spans the input from 0.6 to 1.2: 0.4 of pixel 0 and 0.2 of pixel 1 (⅔ and ⅓ of the
-# output's own width), yet it weighs them ½ and ½. Upsampling the identity reads off each output's weights:
+# Each output is the plain mean of every input pixel its region touches, not
+# an area-weighted average. At 3→5, output 1 spans the input from 3/5 to
+# 6/5: two thirds of it lie over pixel 0 and one third over pixel 1, yet it
+# weighs them ½ and ½. An area-weighted average would weigh them by those
+# shares, ⅔ and ⅓, so the two part wherever an output straddles a boundary
+# unevenly. Upsampling the identity reads off each output's
+# weights, a column per output; and on three values, ``area`` gives what
+# ``F.adaptive_avg_pool1d`` gives:
+from fractions import Fraction
 
-weights = F.interpolate(torch.eye(3).reshape(3, 1, 3), size=5, mode="area")[:, 0, :]  # (input, output)
-print("area 3→5, the weight of input pixels 0, 1, 2 in output 1:", weights[:, 1].tolist())
-assert weights[:, 1].tolist() == [0.5, 0.5, 0.0]
-print(UpsampleExample(size=5, mode="area")(torch.tensor([[[0.0, 1.0, 2.0]]])))
+import torch.nn.functional as F
+
+from upsample_example import MODES, UpsampleExample
+
+start, end = Fraction(3, 5), Fraction(6, 5)
+shares = [(min(end, i + 1) - max(start, i)) / (end - start) for i in (0, 1)]
+print("output 1's share over pixels 0 and 1:", *shares)
+assert shares == [Fraction(2, 3), Fraction(1, 3)]
+weights = F.interpolate(torch.eye(3).reshape(3, 1, 3), size=5, mode="area")
+print("area 3→5, the weights of inputs 0, 1, 2 (rows) in outputs 0..4:")
+print(weights[:, 0, :])
+assert weights[:, 0, 1].tolist() == [0.5, 0.5, 0.0]
+x = torch.tensor([[[0.0, 1.0, 2.0]]])
+area = UpsampleExample(size=5, mode="area")(x)
+pooled = F.adaptive_avg_pool1d(x, 5)
+print("area:", area[0, 0], "\nadaptive_avg_pool1d:", pooled[0, 0])
+assert torch.equal(area, pooled)
 
 # %%
 # ``align_corners``
 # -----------------
-# ``True`` maps the corner pixel centres onto each other: the corners are kept exactly, and samples lie
-# ``(in − 1)/(out − 1)`` apart. ``False``, the default, treats pixels as areas: output centres lie
-# ``in/out`` apart, half a step in from the edges, the convention OpenCV and Pillow use, so a shrink misses
-# the corners. The option exists only for ``linear``, ``bilinear``, ``bicubic`` and ``trilinear``.
+# ``True`` maps the corner pixel centres onto each other: the corners are
+# kept exactly, and samples lie ``(in − 1)/(out − 1)`` apart. ``False``, the
+# default, treats pixels as areas: output centres lie ``in/out`` apart, half
+# a step in from the edges; OpenCV and Pillow resize this way too (the
+# antialias lesson compares them with torch). Upsampling the ramp 0, 1, 2, 3
+# to 7 samples prints where each sample falls:
 
-r = torch.arange(4.0).reshape(1, 1, 4)
-corners = UpsampleExample(size=7, mode="linear", align_corners=True)(r)
-centres = UpsampleExample(size=7, mode="linear")(r)
-print("align_corners=True: ", corners)
-print("align_corners=False:", centres)
-torch.testing.assert_close(corners[0, 0], torch.arange(7) * 3 / 6)
-torch.testing.assert_close(centres[0, 0], ((torch.arange(7) + 0.5) * 4 / 7 - 0.5).clamp(0, 3))
+ramp = torch.arange(4.0).reshape(1, 1, 4)
+corners = UpsampleExample(size=7, mode="linear", align_corners=True)(ramp)[0, 0]
+centres = UpsampleExample(size=7, mode="linear")(ramp)[0, 0]
+print("align_corners=True: ", " ".join(f"{v:.3f}" for v in corners))
+torch.testing.assert_close(corners, torch.arange(7) * 3 / 6)
+print("align_corners=False:", " ".join(f"{v:.3f}" for v in centres))
+expected = ((torch.arange(7) + 0.5) * 4 / 7 - 0.5).clamp(0, 3)
+torch.testing.assert_close(centres, expected)
+
+# %%
+# Shrinking shows the difference at the corners. Shrinking 9 pixels to 4,
+# output 0 samples input position 0, the corner pixel's centre, with
+# ``True``; with ``False`` it samples ``(0 + ½)·9/4 − ½ = 0.625``, between
+# pixels 0 and 1, so the shrunk image does not keep its corner value. In 2D
+# that corner output is then 0.375 of pixel 0 and 0.625 of pixel 1 along
+# each axis:
+
+x = torch.rand(1, 1, 9, 9, dtype=torch.float64)
+for corners in (True, False):
+    small = F.interpolate(x, size=4, mode="bilinear", align_corners=corners)
+    kept = bool(small[0, 0, 0, 0] == x[0, 0, 0, 0])
+    print(f"9→4, align_corners={corners}: the corner pixel kept: {kept}")
+    assert kept == corners
+blend = torch.tensor([0.375, 0.625], dtype=torch.float64)
+print("False: output 0 is that blend:", bool(torch.isclose(
+    small[0, 0, 0, 0], blend @ x[0, 0, :2, :2] @ blend)))
+assert torch.isclose(small[0, 0, 0, 0], blend @ x[0, 0, :2, :2] @ blend)
+
+# %%
+# The option exists only for the modes that interpolate between sample
+# positions; ``nearest``, ``nearest-exact`` and ``area`` have no positions to
+# align. torch refuses it for them, and its message names the modes that
+# take it (``raised`` returns the message of the error a call raises):
+from upsample_helpers.modes import raised
+
+message = raised(F.interpolate, x, size=4, mode="nearest", align_corners=True)
+print(message.replace("modes: ", "modes:\n"))
+assert message.endswith("linear | bilinear | bicubic | trilinear")
 
 # %%
 # A fractional ``scale_factor`` floors the size
 # ---------------------------------------------
-# 28 × 1.7 = 47.6, so the output has 47 pixels. By default the samples still step ``1/1.7`` input pixels
-# apart, so the 47 samples do not quite reach the far edge; ``recompute_scale_factor=True`` steps ``28/47``
-# instead, so that they span the whole input. For ``nearest`` the two differ at a few pixels:
+# 28 × 1.7 = 47.6, so the output has 47 pixels. By default the samples still
+# step ``1/1.7`` input pixels apart, so the 47 samples do not quite reach the
+# far edge; ``recompute_scale_factor=True`` steps ``28/47`` instead, so that
+# they span the whole input. For ``nearest`` the two differ at 7 pixels.
+# When the output size matters, give it as ``size=``: then there is nothing
+# to floor, and the samples step ``in/out`` apart, as recomputed ones do.
 
 ramp = torch.arange(28.0).reshape(1, 1, 28)
-kept = UpsampleExample(scale_factor=1.7)(ramp)[0, 0]
-recomputed = UpsampleExample(scale_factor=1.7, recompute_scale_factor=True)(ramp)[0, 0]
-moved = (kept != recomputed).nonzero().flatten().tolist()
-print(f"28 × 1.7 gives {len(kept)} pixels; recompute_scale_factor moves {len(moved)} of them: {moved}")
-assert len(kept) == 47 and moved == [d for d in range(47) if int(d / 1.7) != d * 28 // 47]
+default = UpsampleExample(scale_factor=1.7)(ramp)[0, 0]
+recompute = UpsampleExample(scale_factor=1.7, recompute_scale_factor=True)
+recomputed = recompute(ramp)
+moved = (default != recomputed[0, 0]).nonzero().flatten().tolist()
+print(f"28 × 1.7 gives {len(default)} pixels; recompute_scale_factor=True "
+      f"moves {len(moved)}:\n{moved}")
+assert len(default) == 47
+assert moved == [d for d in range(47) if int(d / 1.7) != d * 28 // 47]
+sized = UpsampleExample(size=47)(ramp)
+print("size=47 gives the recomputed samples:", torch.equal(sized, recomputed))
+assert torch.equal(sized, recomputed)
 
 # %%
-# ``bicubic`` overshoots, the others stay in range up to rounding
-# ---------------------------------------------------------------
-# Bicubic's kernel has negative lobes (``a = −0.75``, as in OpenCV; Pillow uses ``−0.5``), so around an
-# edge it rings below the darkest and above the brightest input value:
+# ``bicubic`` overshoots
+# ----------------------
+# Bicubic's kernel has negative lobes (torch's ``a = −0.75``; the porting
+# lesson reads other libraries' ``a`` off their output), so around an edge it rings below the darkest and above the
+# brightest input value. ``bilinear`` weighs two neighbours, both positively,
+# and a 0→1 step stays within 0..1. Clamp a bicubic image before showing or
+# saving it as 8-bit grey levels:
 
 step = torch.tensor([0.0, 0, 0, 1, 1, 1]).reshape(1, 1, 1, 6).expand(1, 1, 6, 6)
 for mode in ("bilinear", "bicubic"):
     low, high = UpsampleExample(size=(12, 12), mode=mode)(step).aminmax()
-    print(f"a 0→1 step upsampled 6→12 with {mode}: range [{low:.3f}, {high:.3f}]")
+    print(f"a 0→1 step upsampled 6→12 with {mode}: "
+          f"range [{low:.3f}, {high:.3f}]")
+    inside = low >= 0 and high <= 1
+    assert inside if mode == "bilinear" else low < -0.05 and high > 1.05
 
 # %%
-# ``nearest``, ``nearest-exact``, ``linear``, ``bilinear``, ``trilinear`` and ``area`` never leave the
-# input's range in exact arithmetic. In float32, a weighted sum is rounded, and on a constant image the
-# interpolating modes step outside it by a few units in the last place (float32 resolves about 1e-7 near 1):
+# The other modes stay in range, up to rounding
+# ---------------------------------------------
+# ``nearest``, ``nearest-exact``, ``linear``, ``bilinear``, ``trilinear`` and
+# ``area`` weigh their inputs with weights that are never negative and sum
+# to 1, so in exact arithmetic they never leave the input's range. In float32 a
+# weighted sum is rounded, and on constant images, 0.1 to 1 at many sizes,
+# the modes that weigh several pixels step outside by up to one or two
+# float32 ``eps`` (1.2e-07, the gap between 1 and the next float32). In
+# float64 the error stays below 1e-15. So a check such as
+# ``assert out.max() <= 1`` after resizing can fail on valid data in
+# float32: clamp first, or allow a tolerance.
+from upsample_helpers.modes import worst_overshoot
 
-SIZES_BY_RANK = {
-    1: (range(1, 30), range(1, 70, 3)),
-    2: (range(1, 30, 2), range(1, 70, 6)),
-    3: (range(1, 13), range(1, 31, 3)),
-}
-
-
-def worst_overshoot(mode: str, rank: int, dtype=torch.float32) -> float:
-    """The largest |output − value| over constant inputs (0.1 to 1) and the sizes SIZES_BY_RANK[rank]."""
-    worst = 0.0
-    sizes_in, sizes_out = SIZES_BY_RANK[rank]
-    for value in (0.1, 0.123, 0.3, 0.7, 0.9, 1.0):
-        for n_in in sizes_in:
-            x = torch.full((1, 1) + (n_in,) * rank, value, dtype=dtype)
-            for n_out in sizes_out:
-                worst = max(worst, (F.interpolate(x, size=(n_out,) * rank, mode=mode) - value).abs().max().item())
-    return worst
-
-
-for mode, rank in (("linear", 1), ("bilinear", 2), ("trilinear", 3), ("area", 1)):
-    float32, float64 = worst_overshoot(mode, rank), worst_overshoot(mode, rank, torch.float64)
-    print(f"{mode:<10} on constants: off by more than 0 and less than 1e-6 in float32: {0 < float32 < 1e-6}; "
-          f"less than 1e-15 in float64: {float64 < 1e-15}")
-    assert 0 < float32 < 1e-6 and float64 < 1e-15
+eps = torch.finfo(torch.float32).eps
+print(f"float32 eps: {eps:.1e}")
+for mode in ("linear", "bilinear", "trilinear", "area"):
+    float32 = worst_overshoot(mode, MODES[mode] or 1)
+    float64 = worst_overshoot(mode, MODES[mode] or 1, torch.float64)
+    print(f"{mode:<10} off by {float32 / eps:.1f} eps in float32, "
+          f"{float64:.0e} in float64")
+    assert 0 < float32 <= 2 * eps and float32 < 1e-6 and float64 < 1e-15
 
 # %%
 # The layer and the function
 # --------------------------
-# For the layer's seven modes, without ``antialias``, ``nn.Upsample(...)(x)`` and ``F.interpolate(x, ...)``
-# compute the same thing, bit for bit. Use the layer inside an ``nn.Sequential``, the function inside a
-# ``forward``, and the function for what only it offers: ``antialias=True`` and ``'lanczos'`` (the antialias
-# lesson).
+# For the layer's seven modes, ``nn.Upsample(...)(x)`` and
+# ``F.interpolate(x, ...)`` compute the same thing, bit for bit. Each mode is
+# tried here in the rank it takes: ``linear`` in 1D, ``trilinear`` in 3D,
+# the others in 2D. They agree because the layer stores its options and
+# its ``forward`` is one call of the function, printed below. Use the layer
+# inside an ``nn.Sequential``, the function inside a ``forward``:
+import inspect
 
-x4 = torch.rand(2, 3, 7, 9)
-for mode in ("nearest", "nearest-exact", "bilinear", "bicubic", "area"):
-    assert torch.equal(torch.nn.Upsample(size=(11, 13), mode=mode)(x4), F.interpolate(x4, size=(11, 13), mode=mode))
-print("nn.Upsample and F.interpolate agree bit for bit on every 2D mode")
+from torch import nn
+
+for mode, rank in MODES.items():
+    x = torch.rand(2, 3, *(7, 9, 5)[: rank or 2])
+    layer = nn.Upsample(scale_factor=2, mode=mode)(x)
+    same = torch.equal(layer, F.interpolate(x, scale_factor=2, mode=mode))
+    print(f"{mode:<14} {x.dim() - 2}D: layer and function equal: {same}")
+    assert same
+print(inspect.getsource(nn.Upsample.forward))
+assert "return F.interpolate(" in inspect.getsource(nn.Upsample.forward)
+
+# %%
+# Use the function, too, for what only it offers: ``antialias=True`` and
+# ``mode='lanczos'``, which the antialias lesson shows. ``nn.Upsample`` has no
+# ``antialias`` argument, so a model that shrinks images, and must not alias
+# while doing it, calls ``F.interpolate`` in its ``forward``:
+
+for resize in (F.interpolate, nn.Upsample):
+    takes = "antialias" in inspect.signature(resize).parameters
+    print(f"{resize.__name__} takes antialias: {takes}")
+    assert takes == (resize is F.interpolate)
 
 # %%
 # dtypes
 # ------
-# On the CPU, ``uint8`` input works for the nearest modes in every rank and for ``bilinear`` and
-# ``bicubic`` in 2D, and stays ``uint8``. ``nearest`` gives exactly the float result; ``bilinear`` the float
-# result rounded; ``bicubic`` works in two passes, each rounded and clamped to 0..255, so it can differ from
-# the float result by more near an overshoot. ``area`` has no ``uint8`` kernel, and torch's error names the
-# kernel that is missing and the dtype (``'Byte'`` is ``uint8``); converting first, ``x.float()``, is the remedy.
+# On the CPU, ``uint8`` input works for the nearest modes in every rank and
+# for ``bilinear`` and ``bicubic`` in 2D; the other modes have no ``uint8``
+# kernel. So test a pipeline with the dtype it will really receive: ``area``
+# works on float images and fails on ``uint8`` ones. ``uint8_kernels`` tries
+# each mode in each rank it takes:
+from upsample_helpers.modes import uint8_kernels
+
+works = uint8_kernels()
+for rank, modes in works.items():
+    print(f"{rank}D, uint8 works for: {', '.join(modes)}")
+nearest = ["nearest", "nearest-exact"]
+assert works == {1: nearest, 2: [*nearest, "bilinear", "bicubic"], 3: nearest}
+
+# %%
+# The result stays ``uint8``. ``nearest`` gives exactly the float result;
+# ``bilinear`` the float result rounded, within one grey level; ``bicubic``
+# can differ from it by more than ten grey levels. Where that matters,
+# resize in float and round back: ``x.float()``, resize,
+# ``.round().clamp(0, 255)``, then ``.to(torch.uint8)``.
+# ``uint8_difference`` compares the two ways:
+from upsample_helpers.modes import uint8_difference
 
 grey = (digit * 255).round().to(torch.uint8).reshape(1, 1, 28, 28)
+off = {}
 for mode in ("nearest", "bilinear", "bicubic"):
-    as_uint8 = F.interpolate(grey, size=42, mode=mode).int()
-    as_float = F.interpolate(grey.float(), size=42, mode=mode).round().clamp(0, 255).int()
-    print(
-        f"uint8 {mode:<9} at 28→42: off the rounded float result by up to "
-        f"{(as_uint8 - as_float).abs().max()} grey levels"
-    )
-try:
-    UpsampleExample(scale_factor=2, mode="area")(grey)
-except NotImplementedError as error:
-    print(f"{type(error).__name__}: {error}")
-print("converted first:", UpsampleExample(scale_factor=2, mode="area")(grey.float()).dtype)
+    dtype, off[mode] = uint8_difference(grey, 42, mode)
+    print(f"{mode:<9} {dtype}: off the rounded float result by "
+          f"up to {off[mode]} grey levels")
+    assert dtype == torch.uint8
+assert off["nearest"] == 0 and off["bilinear"] <= 1 and off["bicubic"] > 10
 
-plt.show()
+# %%
+# ``bicubic`` differs because on ``uint8`` it works in two passes, along the
+# width and then the height, and rounds and clamps to 0..255 in between. An
+# overshoot clamped after the first pass is no longer there for the second
+# to cancel. The same two passes in float reproduce torch's result to within
+# one grey level:
+
+width = F.interpolate(grey.float(), size=(28, 42), mode="bicubic")
+width = width.round().clamp(0, 255)  # as a uint8 image holds it
+both = F.interpolate(width, size=42, mode="bicubic").round().clamp(0, 255)
+as_uint8 = F.interpolate(grey, size=42, mode="bicubic")
+apart = (as_uint8.int() - both.int()).abs().max().item()
+print(f"bicubic on uint8, and two rounded passes: {apart} grey level apart")
+assert apart <= 1
+
+# %%
+# ``area`` has no ``uint8`` kernel: it is adaptive average pooling, and
+# torch's error names that kernel and the dtype it lacks (``'Byte'`` is
+# ``uint8``). The layer is built without complaint; the error comes when it
+# first runs on ``uint8`` input, which may be far from where it was built.
+# Converting first, ``x.float()``, is the remedy:
+
+message = raised(UpsampleExample(scale_factor=2, mode="area"), grey)
+print(message)
+assert "\"adaptive_avg_pool2d\" not implemented for 'Byte'" in message
+converted = UpsampleExample(scale_factor=2, mode="area")(grey.float())
+print("converted first:", converted.dtype, tuple(converted.shape))
+assert converted.dtype == torch.float32

@@ -2,167 +2,155 @@
 1D and 3D: a signal's new samples, and a volume's new slices
 ============================================================
 
-The same layer takes ``(N, C, L)`` signals with ``'linear'`` and ``(N, C, D, H, W)`` volumes with
-``'trilinear'``; ``'nearest'``, ``'nearest-exact'`` and ``'area'`` take all three ranks. Where do the new
-samples of a signal fall in time, and what is in the new depth slices of a volume?
+The same layer takes ``(N, C, L)`` signals with ``'linear'`` and
+``(N, C, D, H, W)`` volumes with ``'trilinear'``; ``'nearest'``,
+``'nearest-exact'`` and ``'area'`` take all three ranks. Where do the new
+samples of a signal fall in time, and what is in the new depth slices of a
+volume?
 """
 
 # %%
-# The lessons share a few helpers (``lessons/helpers.py``); the next line finds them when a notebook runs
-# from the repository root (from ``lessons/`` they are found anyway).
-import sys
+# Which mode takes which rank
+# ---------------------------
+# The rank is the number of spatial dimensions after ``(N, C)``: 1 for a
+# signal, 2 for an image, 3 for a volume. The modes that copy or average
+# (``nearest``, ``nearest-exact``, ``area``) work in any rank; each
+# interpolating mode is tied to one, and its name says which. ``ranks_taken``
+# tries ``nn.Upsample`` in each rank:
+from upsample_example import MODES
+from upsample_helpers.ranks import ranks_taken
 
-sys.path[:0] = ["lessons"]
-
-import math
-
-import matplotlib.pyplot as plt
-import numpy as np
-import torch
-from helpers import hide_ticks, sample_digits, save_for_readme
-
-from upsample_example import UpsampleExample
-
-SIGNAL_LENGTH, SIGNAL_UPSAMPLED = 8, 20  # 8 samples of one sine period, upsampled to 20
-VOLUME_DEPTH = 4  # 4 digits stacked into a 4×28×28 volume, doubled in every dimension
+taken = {mode: ranks_taken(mode) for mode in MODES}
+for mode, ranks in taken.items():
+    print(f"{mode:<14}", ", ".join(f"{rank}D" for rank in ranks))
+assert taken == {"nearest": [1, 2, 3], "nearest-exact": [1, 2, 3],
+                 "linear": [1], "bilinear": [2], "bicubic": [2],
+                 "trilinear": [3], "area": [1, 2, 3]}
 
 # %%
 # 1D: where the new samples fall
 # ------------------------------
-# Input sample ``i`` sits at time ``i``. With the default ``align_corners=False``, each of the 20 output
-# samples covers 1/20 of the signal and sits at its centre, at ``(j + ½)·8/20 − ½``; with
-# ``align_corners=True``, the first and last output samples sit exactly on the first and last input
-# samples, ``7/19`` apart.
+# Eight samples of one sine period, upsampled to 20. Input sample ``i`` sits
+# at time ``i``. With the default ``align_corners=False``, each of the 20
+# output samples covers 1/20 of the signal and sits at its centre, at
+# ``(j + ½)·8/20 − ½``: 0.4 input samples apart, the first one 0.3 before the
+# first input sample. With ``align_corners=True``, the first and last output
+# samples sit exactly on the first and last input samples, ``7/19`` apart.
+import torch
 
-
-def sample_positions(n_in: int, n_out: int, align_corners: bool = False) -> torch.Tensor:
-    """Where each of n_out output samples falls on the input's time axis (input sample i is at time i)."""
-    steps = torch.arange(n_out, dtype=torch.float64)
-    if align_corners:
-        return steps * (n_in - 1) / max(n_out - 1, 1)
-    return (steps + 0.5) * n_in / n_out - 0.5
-
-
-def sampled_sine(length: int = SIGNAL_LENGTH) -> torch.Tensor:
-    """One period of a sine, sampled at ``length`` evenly spaced times: shape (1, 1, length)."""
-    times = torch.arange(length, dtype=torch.float32)
-    return torch.sin(2 * math.pi * times / length).reshape(1, 1, length)
-
+from upsample_helpers.ranks import sample_positions
 
 for align_corners in (False, True):
-    positions = sample_positions(SIGNAL_LENGTH, SIGNAL_UPSAMPLED, align_corners)
-    print(
-        f"align_corners={align_corners}: output samples at {positions[0]:.2f}, {positions[1]:.2f}, ..., "
-        f"{positions[-1]:.2f}, {positions[1] - positions[0]:.4f} apart"
-    )
-assert torch.allclose(sample_positions(8, 20, True)[1], torch.tensor(7 / 19, dtype=torch.float64))
+    at = sample_positions(8, 20, align_corners)
+    print(f"align_corners={align_corners}: samples at {at[0]:.2f}, "
+          f"{at[1]:.2f}, ..., {at[-1]:.2f}, {at[1] - at[0]:.4f} apart")
+    j = torch.arange(20, dtype=torch.float64)
+    expected = j * 7 / 19 if align_corners else (j + 0.5) * 8 / 20 - 0.5
+    torch.testing.assert_close(at, expected)
+assert torch.isclose(at[1] - at[0], torch.tensor(7 / 19, dtype=torch.float64))
 
 # %%
-# A linear output sample is the signal interpolated at that time (NumPy's ``np.interp`` gives the same);
-# ``nearest`` holds a copied value, drawn as steps.
+# A ``linear`` output sample is the signal interpolated at that time:
+# NumPy's ``np.interp``, which joins the input samples with straight lines,
+# gives the same values at the positions above.
+import numpy as np
 
-signal = sampled_sine()
+from upsample_example import UpsampleExample
+from upsample_helpers.ranks import sampled_sine
+
+signal = sampled_sine()  # (N, C, L) = (1, 1, 8)
 for align_corners in (False, True):
-    linear = UpsampleExample(size=SIGNAL_UPSAMPLED, mode="linear", align_corners=align_corners)(signal)[0, 0]
-    at = sample_positions(SIGNAL_LENGTH, SIGNAL_UPSAMPLED, align_corners).numpy()
-    interpolated = np.interp(at, np.arange(SIGNAL_LENGTH), signal[0, 0].numpy())
-    print(f"align_corners={align_corners}: linear equals np.interp to 1e-6: "
-          f"{np.abs(linear.numpy() - interpolated).max() < 1e-6}")
-    assert np.allclose(linear.numpy(), interpolated, atol=1e-6)
+    up = UpsampleExample(size=20, mode="linear", align_corners=align_corners)
+    at = sample_positions(8, 20, align_corners).numpy()
+    expected = np.interp(at, np.arange(8), signal[0, 0].numpy())
+    same = np.allclose(up(signal)[0, 0].numpy(), expected, atol=1e-6)
+    print(f"align_corners={align_corners}: linear equals np.interp: {same}")
+    assert same
 
-TEMPORAL_VARIANTS = {
-    "nearest": {"mode": "nearest"},
-    "linear": {"mode": "linear"},
-    "linear, align_corners=True": {"mode": "linear", "align_corners": True},
-}
+# %%
+# Before the first input sample, at −0.3, and after the last, at 7.3, there
+# is nothing to interpolate between: ``linear`` holds the end samples'
+# values there, as ``np.interp`` does.
 
+ends = UpsampleExample(size=20, mode="linear")(signal)[0, 0, [0, -1]]
+print("outputs at -0.3 and 7.3:", [f"{v:+.4f}" for v in ends])
+print("inputs 0 and 7:         ", [f"{v:+.4f}" for v in signal[0, 0, [0, -1]]])
+assert torch.equal(ends, signal[0, 0, [0, -1]])
 
-def plot_temporal(signal: torch.Tensor | None = None, length: int = SIGNAL_UPSAMPLED):
-    """The input samples and the upsampled ones on one time axis, one panel per variant.
+# %%
+# The figure draws each variant's output samples at those positions on the
+# input's time axis. ``nearest`` holds a copied value, drawn as steps: with
+# 20 outputs for 8 inputs, it copies each input sample two or three times
+# (upsampling a ramp of indices counts them), so the steps have unequal
+# widths. ``linear`` puts every new sample on the straight line between two
+# input samples; with ``align_corners=True`` the samples spread from the
+# first input sample to the last.
+import matplotlib.pyplot as plt
 
-    'nearest' output is drawn as steps (each output sample holds a copied value), 'linear' as a line.
-    """
-    signal = sampled_sine() if signal is None else signal
-    n_in = signal.shape[-1]
-    figure, axes = plt.subplots(
-        len(TEMPORAL_VARIANTS), 1, figsize=(8, 6.5), sharex=True, sharey=True, layout="constrained"
-    )
-    for ax, (label, kwargs) in zip(axes, TEMPORAL_VARIANTS.items(), strict=True):
-        upsampled = UpsampleExample(size=length, **kwargs)(signal)[0, 0]
-        positions = sample_positions(n_in, length, kwargs.get("align_corners", False))
-        ax.plot(range(n_in), signal[0, 0], "o", markersize=10, markerfacecolor="none", label=f"input, {n_in} samples")
-        style = {"drawstyle": "steps-mid"} if label == "nearest" else {}
-        ax.plot(positions, upsampled, ".-", color="tab:orange", label=f"{label}, {length} samples", **style)
-        ax.axhline(0, color="grey", linewidth=0.5)
-        ax.set_title(f"mode {label!r}: each output sample at its position on the input's time axis", fontsize=10)
-        ax.set_ylabel("value")
-        ax.legend(loc="upper right", fontsize=8)
-    axes[-1].set_xlabel("time, in input samples (input sample i sits at i)")
-    figure.suptitle(f"1D upsampling: {n_in} samples of one sine period to {length}")
-    return figure
+from upsample_helpers import save_for_readme
+from upsample_helpers.ranks import plot_temporal
 
-
-save_for_readme(plot_temporal(), "temporal.png")
+ramp = torch.arange(8.0).reshape(1, 1, 8)  # each sample's value is its index
+copied = UpsampleExample(size=20, mode="nearest")(ramp)[0, 0].long()
+copies = torch.bincount(copied).tolist()
+print("nearest copies input samples 0..7:", copies, "times")
+assert sorted(set(copies)) == [2, 3]
+figure = plot_temporal(signal)
+save_for_readme(figure, "temporal.png")
+plt.show()
 
 # %%
 # 3D: a volume
 # ------------
-# Four digits stacked into a ``(D, H, W) = (4, 28, 28)`` volume are doubled in every dimension.
-# ``nearest`` repeats each depth slice twice; ``trilinear`` also interpolates along the depth. Of its 8
-# new slices, the first and last are copies of the end digits (their centres fall outside the volume and
-# are clamped to it), and the 6 between blend the two digits on either side: at depth 0.75, a quarter of
-# the first digit and three quarters of the second. Upsampling a volume whose slices hold their own depth
-# shows where each new slice comes from:
+# Four digits stacked into a ``(D, H, W) = (4, 28, 28)`` volume are doubled
+# in every dimension. ``nearest`` repeats each depth slice twice. Upsampling
+# a volume whose slices hold their own depth shows where each new slice
+# comes from:
 
 depths = torch.arange(4.0).reshape(1, 1, 4, 1, 1).expand(1, 1, 4, 2, 2)
-from_depth = UpsampleExample(scale_factor=2, mode="trilinear")(depths)[0, 0, :, 0, 0].tolist()
-print("trilinear: the depth each of the 8 slices shows:", from_depth)
+from_depth = UpsampleExample(scale_factor=2)(depths)[0, 0, :, 0, 0].tolist()
+print("nearest, depth of each slice:", from_depth)
+assert from_depth == [0.0, 0.0, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
+
+# %%
+# ``trilinear`` also interpolates along the depth. The 8 new slices sit at
+# depths ``(j + ½)·4/8 − ½``. The first and last, at −0.25 and 3.25, fall
+# outside the volume; they are clamped to it, and so are copies of the end
+# digits. The 6 between blend the two digits on either side.
+
+up = UpsampleExample(scale_factor=2, mode="trilinear")
+from_depth = up(depths)[0, 0, :, 0, 0].tolist()
+print("trilinear, slice positions:", sample_positions(4, 8).tolist())
+assert sample_positions(4, 8)[[0, -1]].tolist() == [-0.25, 3.25]
+print("trilinear, depth of each slice:", from_depth)
 assert from_depth == [0.0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.0]
 
+# %%
+# On four real digits, slice 2, at depth 0.75, is a quarter of the first
+# digit and three quarters of the second, doubled in height and width as
+# ``bilinear`` doubles an image:
+import torch.nn.functional as F
 
-def plot_volumetric(volume: torch.Tensor, scale_factor: int = 2):
-    """Depth slices of a (D, H, W) volume before, and after 'nearest' and 'trilinear', on one grey scale.
+from upsample_helpers import sample_digits
 
-    Each output slice is drawn under the input depth it comes from; rows: before, nearest, trilinear.
-    """
-    if not isinstance(volume, torch.Tensor) or volume.dim() != 3:
-        shape = tuple(volume.shape) if isinstance(volume, torch.Tensor) else type(volume).__name__
-        raise ValueError(f"volume must be a (D, H, W) tensor, got {shape}")
-    depth = volume.shape[0]
-    batch = volume.reshape(1, 1, *volume.shape).float()  # (N, C, D, H, W)
-    after = {
-        mode: UpsampleExample(scale_factor=scale_factor, mode=mode)(batch)[0, 0] for mode in ("nearest", "trilinear")
-    }
-    columns = depth * scale_factor
-    figure, axes = plt.subplots(
-        3,
-        columns,
-        figsize=(1.45 * columns + 1, 5.2),
-        layout="constrained",
-    )
-    for k in range(depth):  # input slice k above the output slices around depth k; the slots between stay empty
-        shown = axes[0, k * scale_factor].imshow(volume[k].numpy(), cmap="gray", vmin=0, vmax=1)
-        axes[0, k * scale_factor].set_title(f"input depth {k}", fontsize=9)
-        for gap in range(1, scale_factor):
-            axes[0, k * scale_factor + gap].remove()
-    # 'nearest' copies input slice floor(j·D/D'); 'trilinear' blends the two slices around the output
-    # slice's position (clamped to the volume at the ends).
-    positions = sample_positions(depth, columns).clamp(0, depth - 1)
-    sources = {
-        "nearest": [f"copy of depth {j * depth // columns}" for j in range(columns)],
-        "trilinear": [f"blend at depth {z:.2f}" for z in positions],
-    }
-    for row, (mode, upsampled) in enumerate(after.items(), start=1):
-        for j in range(columns):
-            axes[row, j].imshow(upsampled[j].numpy(), cmap="gray", vmin=0, vmax=1)
-            axes[row, j].set_title(f"{mode}\n{sources[mode][j]}", fontsize=8)
-    hide_ticks([ax for ax in axes.flat if ax in figure.axes])
-    figure.colorbar(shown, ax=axes[1:, -1], shrink=0.9, label="grey level")
-    shapes = "×".join(map(str, volume.shape)), "×".join(map(str, after["nearest"].shape))
-    figure.suptitle(f"A {shapes[0]} volume of digits upsampled to {shapes[1]}: depth slices")
-    return figure
+volume = sample_digits(4)[:, 0]  # (D, H, W) = (4, 28, 28)
+doubled = up(volume[None, None])[0, 0]  # (8, 56, 56)
+blend = 0.25 * volume[0] + 0.75 * volume[1]  # (28, 28)
+expected = F.interpolate(blend[None, None], scale_factor=2, mode="bilinear")
+close = torch.allclose(doubled[2], expected[0, 0], atol=1e-6)
+print("trilinear slice 2 is ¼ of digit 0 and ¾ of digit 1:", close)
+assert close
 
+# %%
+# The figure puts each output slice under the input depth it lies at:
+# column ``k`` holds input digit ``k``, then the two ``nearest`` slices
+# around it (both copies of it), then the two ``trilinear`` slices around it
+# (each a blend, except at the ends). In the blended slices two digits show
+# at once, the fainter one weighted a quarter: new slices hold no new
+# content, only mixtures of their neighbours. A scan with thick slices gains
+# smoother transitions from ``trilinear``, not the detail between them.
+from upsample_helpers.ranks import plot_volumetric
 
-volume = sample_digits(VOLUME_DEPTH)[:, 0]  # (D, H, W)
-save_for_readme(plot_volumetric(volume), "volumetric.png")
+figure = plot_volumetric(volume)
+save_for_readme(figure, "volumetric.png")
 plt.show()

@@ -10,7 +10,6 @@ import http.server
 import io
 import os
 import runpy
-import signal
 import struct
 import sys
 import tempfile
@@ -23,6 +22,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MNIST_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite's two workers share two cores: each runs torch on one thread, so that their thread pools do not
+    wait on each other (a test that sets its own thread count puts this one back)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(1)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -105,11 +113,19 @@ def run_main(argv, capsys) -> tuple[int, str, str]:
     return status, captured.out, captured.err
 
 
-def signals_as_a_shell_gives_them() -> None:
-    """A child's ``preexec_fn``: SIGINT's and SIGHUP's default actions, as a terminal's shell starts a command, even
-    where this process inherited them ignored (a background job ignores SIGINT, nohup SIGHUP)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+# Started first, it gives SIGINT and SIGHUP their default actions, then becomes the command (same process).
+_SHELL_SIGNALS = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                  "signal.signal(signal.SIGHUP, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def as_a_shell_starts_it(command: list[str]) -> list[str]:
+    """``command`` with SIGINT's and SIGHUP's default actions, as a terminal's shell starts a command, even where
+    this process inherited them ignored (a background job ignores SIGINT, nohup SIGHUP).
+
+    A small Python resets them and execs the command, so its pid is the command's. (A ``preexec_fn`` would do
+    it too, but makes subprocess fork this multithreaded test process, which JAX, imported here, warns about.)
+    """
+    return [sys.executable, "-c", _SHELL_SIGNALS, *command]
 
 
 def headless_environment() -> dict[str, str]:
@@ -142,25 +158,3 @@ def run_lesson(name: str) -> SimpleNamespace:
             namespace = runpy.run_path(str(ROOT / "lessons" / f"{name}.py"), run_name="__main__")
     plt.close("all")
     return SimpleNamespace(**namespace, printed=printed.getvalue().splitlines(), images=images)
-
-
-def lesson_definitions(name: str) -> SimpleNamespace:
-    """The imports, constants, functions and classes of lessons/NAME.py, without the rest of the page.
-
-    For the trained lessons, whose pages train for most of a minute: the suite tests what they define, and the
-    gallery build runs each page whole (its asserts check its text).
-    """
-    import ast
-
-    def upper_names(target: ast.expr) -> bool:  # NAME = ... or NAME, OTHER = ...
-        names = target.elts if isinstance(target, ast.Tuple) else [target]
-        return all(isinstance(n, ast.Name) and n.id.isupper() for n in names)
-
-    source = (ROOT / "lessons" / f"{name}.py").read_text()
-    kept = [node for node in ast.parse(source).body
-            if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))
-            or (isinstance(node, ast.Assign) and all(upper_names(target) for target in node.targets))
-            or (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id.isupper())]
-    namespace: dict = {"__name__": f"lesson_{name}"}
-    exec(compile(ast.Module(body=kept, type_ignores=[]), str(ROOT / "lessons" / f"{name}.py"), "exec"), namespace)
-    return SimpleNamespace(**namespace)

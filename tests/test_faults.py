@@ -20,7 +20,7 @@ from pathlib import Path
 import matplotlib
 import matplotlib.figure
 import pytest
-from conftest import ROOT, fake_mnist, headless_environment, signals_as_a_shell_gives_them, write_mnist
+from conftest import ROOT, as_a_shell_starts_it, fake_mnist, headless_environment, write_mnist
 from conftest import run_main as run
 
 import upsample_files
@@ -412,9 +412,8 @@ raise SystemExit(command.status)
 def start(tmp: Path, output: Path, slow_save: Path | None = None, env: dict[str, str] | None = None,
           **popen) -> subprocess.Popen:
     command = [sys.executable, "-c", DRIVER.format(root=str(ROOT)), str(output), str(slow_save or "")]
-    return subprocess.Popen(command, cwd=tmp, env=env or headless_environment(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=signals_as_a_shell_gives_them,
-                            **popen)
+    return subprocess.Popen(as_a_shell_starts_it(command), cwd=tmp, env=env or headless_environment(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
@@ -532,8 +531,8 @@ runpy.run_path(script, run_name="__main__")
 def signal_at_import(module: str, output: Path, signum: int = signal.SIGINT) -> subprocess.CompletedProcess:
     command = [sys.executable, "-c", AT_IMPORT.replace("signal.SIGINT", str(int(signum))), module,
                str(ROOT / "upsample_example.py"), "--no-show", "--output", str(output)]
-    return subprocess.run(command, env=headless_environment(), capture_output=True, text=True, timeout=120,
-                          preexec_fn=signals_as_a_shell_gives_them)
+    return subprocess.run(as_a_shell_starts_it(command), env=headless_environment(), capture_output=True, text=True,
+                          timeout=120)
 
 
 def test_ctrl_c_while_python_imports_torch_is_pythons_own_traceback(tmp_path):
@@ -611,9 +610,10 @@ raise SystemExit(status)
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["SIGTERM", "SIGHUP", "Ctrl-C"])
 def test_a_signal_once_the_command_has_ended_is_pythons_and_the_figure_is_complete(tmp_path, signum):
     output = tmp_path / "f.png"
-    result = subprocess.run([sys.executable, "-c", AFTER_MAIN.format(root=str(ROOT)), str(int(signum)), "--no-show",
-                             "--output", str(output)], env=headless_environment(), capture_output=True, text=True,
-                            timeout=120, preexec_fn=signals_as_a_shell_gives_them)
+    command = [sys.executable, "-c", AFTER_MAIN.format(root=str(ROOT)), str(int(signum)), "--no-show", "--output",
+               str(output)]
+    result = subprocess.run(as_a_shell_starts_it(command), env=headless_environment(), capture_output=True,
+                            text=True, timeout=120)
     assert result.returncode == -signum and result.stdout.endswith(f"wrote {output}\n")
     if signum == signal.SIGINT:  # Python's own traceback
         assert "Traceback" in result.stderr and result.stderr.rstrip().endswith("KeyboardInterrupt")

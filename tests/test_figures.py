@@ -103,10 +103,11 @@ CELLS = {  # each way a notebook cell can end with the figure, and how many time
 
 
 @pytest.fixture(scope="module")
-def notebook() -> dict[str, list[dict]]:
-    """One real Jupyter kernel (ipykernel, through nbclient) started at the repository root, as a notebook there
-    would be: first every cell of lessons/plot_ranks.py (the quickest page, which the suite runs nowhere else),
-    converted by jupytext, then CELLS in order. The outputs of the lesson's cells, and of each of CELLS."""
+def notebook(tmp_path_factory) -> dict[str, list[dict]]:
+    """One real Jupyter kernel (ipykernel, through nbclient) started in an empty folder, as a notebook downloaded
+    from the gallery would be: first every cell of lessons/plot_ranks.py (the quickest page, which the suite runs
+    nowhere else), converted by jupytext, then CELLS in order. The outputs of the lesson's cells, and of each of
+    CELLS."""
     jupytext = pytest.importorskip("jupytext")
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
@@ -116,8 +117,10 @@ def notebook() -> dict[str, list[dict]]:
     lesson_cells = [cell for cell in book.cells if cell.cell_type == "code"]
     setup = "import torch\nfrom upsample_example import plot_before_after"
     book.cells += [nbformat.v4.new_code_cell(setup), *(nbformat.v4.new_code_cell(cell) for cell, _ in CELLS.values())]
+    folder = tmp_path_factory.mktemp("empty-folder")
     nbclient.NotebookClient(book, timeout=120, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(ROOT)}}).execute()
+                            resources={"metadata": {"path": str(folder)}}).execute()
+    assert not list(folder.iterdir())  # the lesson and the cells write nothing where they run
     return {"lesson": [output for cell in lesson_cells for output in cell.outputs],
             **{name: cell.outputs for name, cell in zip(CELLS, book.cells[-len(CELLS):], strict=True)}}
 
@@ -130,9 +133,9 @@ def test_a_notebook_shows_the_figure_once_as_a_cells_value(notebook, cell):
     assert not [output for output in outputs if output["output_type"] == "error"]
 
 
-def test_a_lesson_runs_as_a_notebook_from_the_repository_root_and_shows_each_figure_once(notebook):
-    """From the root, where a lesson finds helpers.py only through its first line (.ci/check_notebooks.py runs
-    every lesson from the root and from lessons/)."""
+def test_a_lesson_runs_as_a_notebook_in_an_empty_folder_and_shows_each_figure_once(notebook):
+    """In a folder with nothing of the project: the lesson finds its helpers as an installed package
+    (.ci/check_notebooks.py runs every lesson's notebook, downloaded from the built gallery, the same way)."""
     outputs = notebook["lesson"]
     assert not [output for output in outputs if output["output_type"] == "error"], outputs
     assert len([output for output in outputs if "image/png" in output.get("data", {})]) == 2  # temporal, volumetric

@@ -1,4 +1,4 @@
-"""lessons/helpers.py: the doubling blocks, the checkerboard measure, the high-pass view and the seeded split."""
+"""The lessons' shared helpers (upsample_helpers): the doubling blocks, the checkerboard measure, the high-pass view and the seeded split."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import DOUBLING_BLOCKS, checkerboard, doubling_block, high_pass, icnr_, split_digits
 from torch import nn
 
 from upsample_example import MnistSample
 from upsample_files import DataError
+from upsample_helpers import DOUBLING_BLOCKS, checkerboard, doubling_block, high_pass, icnr_, split_digits
 
 
 @pytest.mark.parametrize("kind", DOUBLING_BLOCKS)
@@ -155,7 +155,8 @@ def test_bilinear_transposed_convolution_maps_channel_c_to_channel_c_only():
 
 def test_keep_saves_only_where_lesson_images_names_a_folder(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
-    from helpers import save_for_readme
+
+    from upsample_helpers import save_for_readme
 
     figure = plt.figure()
     monkeypatch.delenv("LESSON_IMAGES", raising=False)
@@ -170,7 +171,8 @@ def test_keep_saves_only_where_lesson_images_names_a_folder(tmp_path, monkeypatc
 @pytest.mark.parametrize("blocker", ["a file", "a dangling link"])
 def test_keep_into_a_folder_that_cannot_be_made_names_it(tmp_path, monkeypatch, blocker):
     import matplotlib.pyplot as plt
-    from helpers import save_for_readme
+
+    from upsample_helpers import save_for_readme
 
     images = tmp_path / "images"
     if blocker == "a file":
@@ -193,7 +195,7 @@ def test_keep_ends_a_lesson_in_one_line_when_the_folder_cannot_be_written(tmp_pa
     from conftest import ROOT, headless_environment
 
     page = tmp_path / "page.py"
-    page.write_text("import matplotlib.pyplot as plt\nfrom helpers import save_for_readme\nsave_for_readme(plt.figure(), 'f.png')\n")
+    page.write_text("import matplotlib.pyplot as plt\nfrom upsample_helpers import save_for_readme\nsave_for_readme(plt.figure(), 'f.png')\n")
     (tmp_path / "a file").write_text("in the way")
     (tmp_path / "link").symlink_to(tmp_path / "nowhere")
     for folder in (tmp_path / "a file", tmp_path / "link", tmp_path / "a file" / "new\nline", "~nosuchuser/x"):

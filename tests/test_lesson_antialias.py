@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import lesson_definitions, run_lesson
+from conftest import run_lesson
 from PIL import Image
 from reference import (
     area_matrix,
@@ -24,24 +24,29 @@ from reference import (
 from torch import nn
 
 from upsample_example import UpsampleExample
+from upsample_helpers.antialias import (
+    ENLARGED,
+    ENLARGING,
+    GRATINGS,
+    SHRINKING,
+    aliasing,
+    antialias_change,
+    differences_table,
+    edge_measures,
+    enlarge_with,
+    enlarging_table,
+    grating,
+    kernel_footprint,
+    kernel_matrix,
+    library_differences,
+    plot_enlarging,
+    plot_shrinking,
+    step_edge,
+    zone_plate,
+)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-
-LESSON = lesson_definitions("plot_antialias")  # what the page defines; one test runs the page itself
-ENLARGED = LESSON.ENLARGED
-ENLARGING = LESSON.ENLARGING
-GRATINGS = LESSON.GRATINGS
-SHRINKING = LESSON.SHRINKING
-aliasing = LESSON.aliasing
-antialias_change = LESSON.antialias_change
-edge_measures = LESSON.edge_measures
-grating = LESSON.grating
-library_differences = LESSON.library_differences
-plot_enlarging = LESSON.plot_enlarging
-plot_shrinking = LESSON.plot_shrinking
-step_edge = LESSON.step_edge
-zone_plate = LESSON.zone_plate
 
 # The filter each antialiased mode applies, and its radius in input pixels (when not shrinking).
 FILTERS = {"bilinear": (triangle, 1), "bicubic": (lambda t: cubic_weight(t, a=-0.5), 2), "lanczos": (lanczos3, 3)}
@@ -136,6 +141,52 @@ def test_antialias_changes_bicubic_when_enlarging_by_its_kernel_and_its_border(s
     assert np.abs(antialiased - plain).max() > 0.01
 
 
+@pytest.mark.parametrize("size", [56, 42, 112])
+@pytest.mark.parametrize(("a", "edge"), [(-0.75, "repeat"), (-0.5, "drop")], ids=["plain", "antialiased"])
+def test_kernel_matrix_is_torchs_bicubic_either_way(a, edge, size):
+    """The helper's matrix with Keys' cubic (the reference's), against the reference matrices of both bicubics."""
+    matrix = kernel_matrix(28, size, lambda t: cubic_weight(t, a=a), edge)
+    expected = cubic_matrix(28, size, a=a) if edge == "repeat" else filter_matrix(28, size, FILTERS["bicubic"][0], 2)
+    np.testing.assert_allclose(matrix, expected, atol=1e-12)
+    image = torch.from_numpy(random_image(size))
+    torch.testing.assert_close(enlarge_with(image, lambda t: cubic_weight(t, a=a), edge, size),
+                               torch.from_numpy(upsample(image.numpy(), [expected, expected])))
+    with pytest.raises(ValueError, match="edge must be 'repeat' or 'drop', got 'wrap'"):
+        kernel_matrix(28, size, triangle, "wrap")
+
+
+@pytest.mark.parametrize("a", [-0.5, -0.75])
+def test_the_pages_keys_cubic_is_the_reference_kernel(a):
+    keys_cubic = run_lesson("plot_antialias").keys_cubic
+    t = np.linspace(-3, 3, 241)
+    np.testing.assert_allclose(keys_cubic(t, a), cubic_weight(t, a=a), atol=1e-12)
+
+
+def reference_footprint(matrix: np.ndarray) -> dict[str, int]:
+    """Taps and negative taps of a resampling matrix's middle output, and how many inputs any output reads."""
+    row = matrix[len(matrix) // 2]
+    return {"taps": int((np.abs(row) > 1e-15).sum()), "negative": int((row < -1e-15).sum()),
+            "read": int((np.abs(matrix) > 1e-15).any(axis=0).sum())}
+
+
+@pytest.mark.parametrize(("n_in", "n_out"), [(256, 64), (28, 112)], ids=["shrinking", "enlarging"])
+@pytest.mark.parametrize("label", ["bilinear", "bilinear, antialias", "bicubic", "bicubic, antialias", "lanczos"])
+def test_kernel_footprint_counts_the_reference_matrix(label, n_in, n_out):
+    mode = label.split(",")[0]
+    if label == "lanczos" or label.endswith("antialias"):
+        matrix = filter_matrix(n_in, n_out, *FILTERS[mode])
+    else:
+        matrix = {"bilinear": linear_matrix, "bicubic": cubic_matrix}[mode](n_in, n_out)
+    variant = {**SHRINKING, **ENLARGING}[label]
+    assert kernel_footprint(variant, n_in, n_out) == reference_footprint(matrix)
+
+
+def test_shrinking_4x_antialiasing_stretches_the_filter_4x_and_plain_bilinear_skips_half_the_input():
+    footprints = {label: kernel_footprint(SHRINKING[label]) for label in ("bilinear", "bilinear, antialias", "bicubic")}
+    assert footprints["bilinear, antialias"]["taps"] == 4 * footprints["bilinear"]["taps"] == 8
+    assert footprints["bilinear"]["read"] == 128 and footprints["bicubic"]["read"] == 256
+
+
 def test_antialias_change_measures_the_difference_inside_and_at_the_border():
     digit = torch.from_numpy(random_image(1))
     change = antialias_change("bicubic", digit)
@@ -163,13 +214,26 @@ def test_edge_measures_match_the_numpy_step_response(label):
 
 
 def test_on_the_digit_lanczos_overshoots_most_and_bilinear_stays_in_range():
-    from helpers import sample_digits
+    from upsample_helpers import sample_digits
 
     digit = sample_digits(1)
     ranges = {label: F.interpolate(digit, size=112, **variant).aminmax() for label, variant in ENLARGING.items()}
     assert ranges["bilinear"][0] >= 0 and ranges["bilinear"][1] <= 1
     for label in ("bicubic", "bicubic, antialias"):
         assert ranges["lanczos"][0] < ranges[label][0] and ranges["lanczos"][1] > ranges[label][1]
+
+
+def test_enlarging_table_prints_each_variants_measures():
+    digit = torch.from_numpy(random_image(5)).float()
+    table, measures = enlarging_table(digit)
+    rows = table.splitlines()[1:]
+    assert [row[:19].strip() for row in rows] == list(ENLARGING)
+    for row, (label, variant) in zip(rows, ENLARGING.items(), strict=True):
+        edge = edge_measures(variant)
+        low, high = F.interpolate(digit[None, None], size=112, **variant).aminmax()
+        assert measures[label] == {**edge, "digit low": low.item(), "digit high": high.item()}
+        assert row[19:].split() == [f"[{edge['undershoot']:+.3f},", f"{1 + edge['overshoot']:.3f}]", f"{edge['slope']:.3f}",
+                                    f"[{low:+.3f},", f"{high:.3f}]"]
 
 
 def test_sharper_kernels_overshoot():
@@ -251,6 +315,13 @@ def test_opencv_area_is_an_area_weighted_average_and_torch_area_is_not():
     assert not np.allclose(overlap_matrix(28, 20), area_matrix(28, 20))
 
 
+def test_differences_table_marks_same_below_1e_5_and_prints_the_rest():
+    table = differences_table({"A | a": [0.0, 2e-6, 0.25], "B | b": [1e-5, 0.2, 1.0]}, (14, 20, 56))
+    assert table.splitlines() == [f"{'library | torch':<41}  28→14  28→20  28→56",
+                                  f"{'A | a':<41}   same   same   0.25",
+                                  f"{'B | b':<41}   same   0.20   1.00"]
+
+
 def test_torchvision_resize_antialiases_by_default():
     import inspect
 
@@ -305,11 +376,22 @@ def test_the_lesson_keeps_both_figures_and_prints_every_variant():
     assert (images / "antialias_shrink.png").stat().st_size > 10_000
     for label in (*ENLARGING, *SHRINKING):
         assert any(line.strip().startswith(label) for line in lines), label
+    assert max(len(line) for line in lines) <= 80  # the gallery's width
+
+
+@pytest.mark.parametrize("figure_of", [lambda: plot_enlarging(torch.rand(28, 28)), plot_shrinking],
+                         ids=["enlarging", "shrinking"])
+def test_figures_are_legible_at_the_galleries_width(figure_of):
+    figure = figure_of()
+    assert figure.get_size_inches()[0] <= 7.5
+    panels = [ax for ax in figure.axes if ax.images or ax.lines]
+    assert min(ax.title.get_fontsize() for ax in panels) >= 9
+    assert max(ax.get_gridspec().ncols for ax in panels) <= 4  # no row of many tiny panels
 
 
 def test_on_the_lessons_digit_the_kernel_alone_explains_antialiased_bicubic_and_the_edge_rule_shows_elsewhere():
     """The README's two reasons, on the lesson's digit (black edge) and on a random image (bright edge)."""
-    from helpers import sample_digits
+    from upsample_helpers import sample_digits
 
     keys = torch.from_numpy(cubic_matrix(28, ENLARGED, a=-0.5))  # a = −0.5, the edge pixel repeated
     for image, edge_rule_shows in ((sample_digits(1)[0, 0].double(), False), (torch.rand(28, 28).double(), True)):

@@ -7,15 +7,18 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
-from conftest import lesson_definitions, run_lesson
-from helpers import DOUBLING_BLOCKS, checkerboard, doubling_block, sample_digits
+from conftest import run_lesson
+
+from upsample_helpers import DOUBLING_BLOCKS, checkerboard, doubling_block, sample_digits
+from upsample_helpers.doubling import (
+    checkerboard_table,
+    folded_kernels,
+    initial_checkerboard,
+    plot_checkerboard,
+    tap_counts,
+)
 
 matplotlib.use("Agg")
-
-LESSON = lesson_definitions("plot_checkerboard")  # what the page defines; one test runs the page itself
-checkerboard_at_initialisation = LESSON.checkerboard_at_initialisation
-plot_checkerboard = LESSON.plot_checkerboard
-tap_counts = LESSON.tap_counts
 
 
 @pytest.fixture(scope="module")
@@ -79,23 +82,23 @@ def test_resize_conv_gives_a_constant_interior_on_a_constant_input(seed):
 
 def test_at_initialisation_transposed_blocks_leave_a_checkerboard_and_resize_conv_none(digits):
     constant = torch.ones(1, 1, 14, 14)
-    assert checkerboard_at_initialisation("resize-conv", constant) == (0.0, 0.0)
+    assert initial_checkerboard("resize-conv", constant) == (0.0, 0.0)
     for kind in ("transposed k3", "transposed k4"):  # even overlap evens the tap count, not the weights
-        assert checkerboard_at_initialisation(kind, constant)[0] == pytest.approx(1.0)
-    resize = checkerboard_at_initialisation("resize-conv", digits)[0]
+        assert initial_checkerboard(kind, constant)[0] == pytest.approx(1.0)
+    resize = initial_checkerboard("resize-conv", digits)[0]
     assert resize < 0.0005  # prints as 0.000
     for kind in ("transposed k3", "transposed k4"):
-        assert checkerboard_at_initialisation(kind, digits)[0] > 0.3
+        assert initial_checkerboard(kind, digits)[0] > 0.3
 
 
 def test_at_initialisation_sub_pixel_checkerboards_and_icnr_and_bilinear_do_not(digits):
     constant = torch.ones(1, 1, 14, 14)
-    assert checkerboard_at_initialisation("sub-pixel", constant)[0] == pytest.approx(1.0)
-    assert checkerboard_at_initialisation("sub-pixel", digits)[0] > 0.5
+    assert initial_checkerboard("sub-pixel", constant)[0] == pytest.approx(1.0)
+    assert initial_checkerboard("sub-pixel", digits)[0] > 0.5
     for kind in ("sub-pixel ICNR", "transposed k4 bilinear"):
-        assert checkerboard_at_initialisation(kind, constant) == (0.0, 0.0)
-        assert checkerboard_at_initialisation(kind, digits)[0] < 0.0005  # prints as 0.000
-    assert checkerboard_at_initialisation("sub-pixel ICNR", constant, border=1)[0] > 0.1
+        assert initial_checkerboard(kind, constant) == (0.0, 0.0)
+        assert initial_checkerboard(kind, digits)[0] < 0.0005  # prints as 0.000
+    assert initial_checkerboard("sub-pixel ICNR", constant, border=1)[0] > 0.1
 
 
 def test_resize_conv_with_kernel_column_minus_1_1_0_zeroes_every_odd_row_yet_scores_0(digits):
@@ -130,6 +133,7 @@ def test_each_parity_class_of_a_resize_conv_is_the_input_under_a_2x2_kernel_of_t
             rows[torch.tensor(fold_rows), torch.arange(3)] = 1
             columns[torch.tensor(fold_columns), torch.arange(3)] = 1
             small = rows @ weight @ columns.T  # (2, 2): the folded kernel
+            torch.testing.assert_close(folded_kernels(block[1].weight[0, 0])[row_parity, column_parity], small)
             assert small.sum().item() == pytest.approx(weight.sum().item())
             offset = (-1 if row_parity == 0 else 0, -1 if column_parity == 0 else 0)
             padded = torch.nn.functional.pad(x, (1, 1, 1, 1))[0, 0]
@@ -139,22 +143,34 @@ def test_each_parity_class_of_a_resize_conv_is_the_input_under_a_2x2_kernel_of_t
             torch.testing.assert_close(output[row_parity::2, column_parity::2], expected)
 
 
-def test_figure_shares_one_scale_per_row_with_labelled_colour_bars(digits):
+def test_figure_shares_one_scale_per_column_with_labelled_colour_bars(digits):
     figure = plot_checkerboard(digits[0, 0])
     images = [ax for ax in figure.axes if ax.images]
     assert len(images) == 3 * len(DOUBLING_BLOCKS)
-    columns = len(DOUBLING_BLOCKS)
-    for row in range(3):
-        limits = {ax.images[0].get_clim() for ax in images[columns * row: columns * (row + 1)]}
+    grid = {(ax.get_subplotspec().rowspan.start, ax.get_subplotspec().colspan.start): ax for ax in images}
+    for column in range(3):  # taps, the output on a digit, its high-pass view
+        limits = {grid[row, column].images[0].get_clim() for row in range(len(DOUBLING_BLOCKS))}
         assert len(limits) == 1
-    assert images[0].images[0].get_clim() == (0, 9)
-    assert {"taps per output pixel", "output value", "output − local mean"} <= {ax.get_ylabel() for ax in figure.axes}
-    digit = images[len(DOUBLING_BLOCKS)]  # the first panel of the second row
+    assert grid[0, 0].images[0].get_clim() == (0, 9)
+    assert [grid[row, 0].get_ylabel() for row in range(len(DOUBLING_BLOCKS))] == list(DOUBLING_BLOCKS)
+    assert {"taps per output pixel", "output value", "output − local mean"} <= {ax.get_xlabel() for ax in figure.axes}
+    digit = grid[0, 1]  # the first block's output on the digit
     assert digit.images[0].get_array().shape == (56, 56)  # a 28×28 digit, doubled
-    assert "28×28 → 56×56" in digit.get_ylabel()
-    assert all("\n" not in ax.get_title() for ax in images)  # one line each: what differs between the blocks
-    assert digit.get_title().startswith("checkerboard ")
+    assert "28×28 → 56×56" in digit.get_title()
+    for row, kind in enumerate(DOUBLING_BLOCKS):  # each title holds what differs between the blocks
+        inside = sorted(set(tap_counts(kind)[2:-2, 2:-2].int().flatten().tolist()))
+        assert grid[row, 0].get_title().endswith(f"{', '.join(map(str, inside))} taps inside")
+        assert grid[row, 1].get_title().split("\n")[-1].startswith("checkerboard ")
+    assert figure.get_size_inches()[0] <= 7.5 and min(ax.title.get_fontsize() for ax in images) >= 9
     matplotlib.pyplot.close(figure)
+
+
+def test_checkerboard_table_prints_mean_and_spread_per_block():
+    table = checkerboard_table({"resize-conv": [(0.0, 0.0), (0.0004, 0.0)], "sub-pixel": [(1.0, 0.0), (0.638, 0.059)]},
+                               ("constant input", "64 digits"))
+    assert table.splitlines() == [f"{'block':<22}  constant input       64 digits",
+                                  f"{'resize-conv':<22}    0.000 ± 0.000    0.000 ± 0.000",
+                                  f"{'sub-pixel':<22}    1.000 ± 0.000    0.638 ± 0.059"]
 
 
 def test_lesson_prints_the_table_and_keeps_its_figure():
@@ -165,3 +181,4 @@ def test_lesson_prints_the_table_and_keeps_its_figure():
     assert rows["resize-conv"] == ["0.000", "±", "0.000", "0.000", "±", "0.000"]
     assert rows["transposed k3"][0] == "1.000" and rows["transposed k4"][0] == "1.000"
     assert sorted(path.name for path in page.images.iterdir()) == ["checkerboard.png"]
+    assert max(len(line) for line in printed) <= 80  # the gallery's width

@@ -1,5 +1,5 @@
-"""The trained-decoders lesson (lessons/plot_decoders.py): its model and training (lessons/helpers.py) and its
-figure. The page itself trains for most of a minute; the gallery build runs it, and its asserts check its text."""
+"""The trained-decoders lesson (lessons/plot_decoders.py): its model and training (upsample_helpers) and its
+figure (upsample_helpers.decoders). The page itself trains for most of a minute; the gallery build runs it, and its asserts check its text."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
-from conftest import lesson_definitions
-from helpers import DOUBLING_BLOCKS, TRAINING_DTYPE, Autoencoder, high_pass, sample_digits, train
+
+from upsample_helpers import DOUBLING_BLOCKS, TRAINING_DTYPE, Autoencoder, high_pass, sample_digits, train
+from upsample_helpers.decoders import orders_by_seed, plot_decoders, seed_shares
 
 matplotlib.use("Agg")
 
-LESSON = lesson_definitions("plot_decoders")
-plot_decoders = LESSON.plot_decoders
 
 
 @pytest.mark.parametrize("kind", DOUBLING_BLOCKS)
@@ -79,7 +78,7 @@ def test_seed_shares_are_each_decoders_seed_span_over_the_span_of_the_means():
     values = np.random.default_rng(0).random((len(DOUBLING_BLOCKS), 3))
     measure = {kind: list(row) for kind, row in zip(DOUBLING_BLOCKS, values, strict=True)}
     expected = np.ptp(values, axis=1) / np.ptp(values.mean(axis=1))
-    np.testing.assert_allclose([LESSON.seed_shares(measure)[kind] for kind in DOUBLING_BLOCKS], expected, rtol=1e-12)
+    np.testing.assert_allclose([seed_shares(measure)[kind] for kind in DOUBLING_BLOCKS], expected, rtol=1e-12)
 
 
 def test_orders_by_seed_rank_the_kinds_by_each_seeds_value_as_argsort_does():
@@ -87,5 +86,5 @@ def test_orders_by_seed_rank_the_kinds_by_each_seeds_value_as_argsort_does():
     values = np.array([[0.3, 0.1, 0.2], [0.1, 0.3, 0.25], [0.2, 0.2, 0.1], [0.4, 0.05, 0.3]])  # (kinds, seeds)
     measure = {kind: list(row) for kind, row in zip(kinds, values, strict=True)}
     expected = [tuple(np.array(kinds)[np.argsort(values[:, seed], kind="stable")]) for seed in range(3)]
-    assert LESSON.orders_by_seed(measure, kinds) == expected
+    assert orders_by_seed(measure, kinds) == expected
     assert len(set(expected)) == 3  # three seeds, three orders: what the page asserts of its own

@@ -1,80 +1,57 @@
 """The modes lesson (lessons/plot_modes.py) and every pitfall the README states, each pinned against torch itself
-or an independent reference: shifts, ties, area, align_corners, fractional factors, overshoot, layer and function, dtypes."""
+or an independent reference: area, align_corners, fractional factors, overshoot, layer and function, dtypes.
+Which pixel the nearest modes copy, and the shifts and ties that follow, are tests/test_lesson_nearest.py's."""
 
 from __future__ import annotations
 
 import inspect
-from fractions import Fraction
 
 import matplotlib
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import lesson_definitions, run_lesson
+from conftest import run_lesson
 from PIL import Image
-from reference import cubic_matrix, is_tie, linear_matrix, nearest_exact_index, nearest_index, upsample
+from reference import cubic_matrix, linear_matrix, upsample
 from torch import nn
 
 from upsample_example import MODES, MnistSample, UpsampleExample
+from upsample_helpers.modes import (
+    MODE_VARIANTS,
+    compare_modes,
+    modes_table,
+    plot_modes,
+    raised,
+    uint8_difference,
+    uint8_kernels,
+    worst_overshoot,
+)
 
 matplotlib.use("Agg")
-
-LESSON = lesson_definitions("plot_modes")  # what the page defines; one test runs the page itself
-MODE_VARIANTS = LESSON.MODE_VARIANTS
-compare_modes = LESSON.compare_modes
-exact_ties = LESSON.exact_ties
-mean_shift = LESSON.mean_shift
-plot_modes = LESSON.plot_modes
-source_indices = LESSON.source_indices
-
-
-# -- which pixel the nearest modes copy, and where that moves the image ------------------------------------------
-def shift_from_formula(n_in: int, n_out: int, index) -> Fraction:
-    """The mean of (output centre − source index) in exact rational arithmetic, from an integer index formula."""
-    return sum(Fraction(2 * d + 1, 2) * Fraction(n_in, n_out) - Fraction(1, 2) - index(d, n_in, n_out)
-               for d in range(n_out)) / n_out
-
-
-def test_at_28_to_42_nearest_moves_the_image_a_sixth_of_a_pixel_right_and_nearest_exact_a_sixth_left():
-    assert mean_shift(28, 42, "nearest") == pytest.approx(1 / 6) == float(shift_from_formula(28, 42, nearest_index))
-    assert mean_shift(28, 42, "nearest-exact") == pytest.approx(-1 / 6) == float(shift_from_formula(28, 42, nearest_exact_index))
-
-
-@pytest.mark.parametrize(("n_in", "n_out"), [(28, 56), (28, 84), (7, 35)], ids=["2x", "3x", "5x"])
-def test_at_integer_factors_nothing_moves(n_in, n_out):
-    assert mean_shift(n_in, n_out, "nearest") == pytest.approx(0, abs=1e-12)
-    assert mean_shift(n_in, n_out, "nearest-exact") == pytest.approx(0, abs=1e-12)
-
-
-def test_nearest_moves_content_right_by_less_than_half_an_output_pixel_when_enlarging():
-    """With n_in/n_out = p/q in lowest terms, the mean shift is (p − 1)/(2p) output pixels: 0 ≤ it < ½."""
-    for n_in in range(1, 29):
-        for n_out in range(n_in, 3 * n_in + 1):
-            if any(is_tie(d, n_in, n_out, "nearest") for d in range(n_out)) and source_indices(n_in, n_out, "nearest") != [
-                    nearest_index(d, n_in, n_out) for d in range(n_out)]:
-                continue  # float rounding took another pixel at a tie: the formula is not torch's here
-            p = Fraction(n_in, n_out).numerator
-            in_output_pixels = mean_shift(n_in, n_out, "nearest") * n_out / n_in
-            assert in_output_pixels == pytest.approx((p - 1) / (2 * p), abs=1e-9), (n_in, n_out)
-            assert 0 <= in_output_pixels < 0.5
-
-
-def test_at_28_to_42_a_third_of_the_outputs_are_ties_and_torch_takes_the_pixel_after_the_border_at_each():
-    ties = exact_ties(28, 42)
-    assert ties == [d for d in range(42) if is_tie(d, 28, 42, "nearest-exact")] and len(ties) == 14
-    copied = source_indices(28, 42, "nearest-exact")
-    assert all(copied[d] == (2 * d + 1) * 28 // 84 for d in ties)  # the centre (d + ½)·2/3 is whole: that pixel
 
 
 def test_lesson_prints_the_numbers_its_text_quotes():
     page = run_lesson("plot_modes")
     out = "\n".join(page.printed)
-    assert "nearest        28→42 copies input pixels [0, 0, 1, 2, 2, 3, 4, 4, 5]" in out
-    assert "nearest-exact  28→42 copies input pixels [0, 1, 1, 2, 3, 3, 4, 5, 5]" in out
-    assert "14 of 42" in out and "28→42, in input pixels (+ is right/down): nearest 1/6, nearest-exact -1/6" in out
+    assert "28 × 1.7 gives 47 pixels; recompute_scale_factor=True moves 7:" in out
     assert "bicubic: range [-0.105, 1.105]" in out
     assert sorted(path.name for path in page.images.iterdir()) == ["modes.png"]
+
+
+def test_lesson_prints_within_the_galleries_width():
+    assert max(len(line) for line in run_lesson("plot_modes").printed) <= 80
+
+
+def test_modes_table_says_which_variants_equal_nearest_and_their_ranges():
+    digit = torch.rand(28, 28)
+    upsampled = {size: compare_modes(digit, size) for size in (56, 42)}
+    rows = {line[:18].strip(): line[18:].split() for line in modes_table(upsampled).splitlines()[2:]}
+    assert list(rows) == list(MODE_VARIANTS)
+    for label, cells in rows.items():
+        equal = [str(torch.equal(upsampled[size][label], upsampled[size]["nearest"])) for size in (56, 42)]
+        ranges = [f"{upsampled[size][label].min():+.2f}..{upsampled[size][label].max():.2f}" for size in (56, 42)]
+        assert cells == equal + ranges
 
 
 def test_modes_figure_shows_each_mode_and_its_difference_from_nearest():
@@ -82,14 +59,27 @@ def test_modes_figure_shows_each_mode_and_its_difference_from_nearest():
     figure = plot_modes(digit)
     images = [ax for ax in figure.axes if ax.images]
     assert len(images) == 2 * (2 * len(MODE_VARIANTS) - 1)  # per size: every variant, and every difference but nearest's
-    titles = [ax.get_title() for ax in images]
-    for size in (56, 42):
-        upsampled = compare_modes(digit, size)
-        for label, image in upsampled.items():
-            (top,) = [ax for ax in images if ax.get_title() == f"{label}\n{size}×{size}, range [{image.min():.2f}, {image.max():.2f}]"]
+    grid = {(ax.get_subplotspec().rowspan.start, ax.get_subplotspec().colspan.start): ax for ax in images}
+    for row, label in enumerate(MODE_VARIANTS):
+        assert grid[row, 0].get_ylabel() == label
+        for column, size in enumerate((56, 42)):
+            upsampled = compare_modes(digit, size)
+            image, top = upsampled[label], grid[row, column]
+            assert top.get_title() == f"{size}×{size}, values\n{image.min():.2f}..{image.max():.2f}"
             np.testing.assert_allclose(top.images[0].get_array(), image.clamp(0, 1).numpy())
-    assert titles.count("nearest − nearest") == 0 and titles.count("bicubic − nearest") == 2
-    assert sum(ax.get_ylabel() == "difference" for ax in figure.axes) == 2  # one labelled colour bar per difference row
+            assert top.images[0].get_clim() == (0, 1)
+            if label == "nearest":  # nearest minus itself would be blank: no panel
+                assert (row, 2 + column) not in grid
+                continue
+            difference = grid[row, 2 + column]
+            assert difference.get_title() == f"{size}×{size}\nminus nearest"
+            np.testing.assert_allclose(difference.images[0].get_array(), (image - upsampled["nearest"]).numpy())
+            assert difference.images[0].get_clim() == (-1, 1)  # every difference panel on one scale
+    bars = [ax.get_xlabel() for ax in figure.axes if not ax.images]
+    assert sorted(bars) == ["difference", "grey level (clamped to 0..1)"]
+    # legible at the gallery's width, about 7.4 inches at 100 dpi
+    assert figure.get_size_inches()[0] <= 7.5 and len({column for _, column in grid}) <= 4
+    assert min(ax.title.get_fontsize() for ax in images) >= 9
     matplotlib.pyplot.close(figure)
 
 
@@ -212,6 +202,29 @@ def test_pillow_bilinear_antialiases_when_shrinking(size):
 
 
 # -- dtypes --------------------------------------------------------------------------------------------------------
+def test_raised_names_the_error_and_its_message_or_says_there_was_none():
+    assert raised(F.interpolate, torch.rand(1, 1, 4), size=2, mode="nearest", align_corners=True).startswith(
+        "ValueError: align_corners option can only be set with the interpolating modes")
+    assert raised(F.interpolate, torch.rand(1, 1, 4), size=2) == "no error"
+
+
+def test_on_constants_copying_is_exact_and_weighing_rounds_by_at_most_two_float32_eps():
+    eps = torch.finfo(torch.float32).eps
+    assert worst_overshoot("nearest", 1) == 0.0  # a copy is exact
+    for mode, rank in (("linear", 1), ("bilinear", 2)):
+        assert 0 < worst_overshoot(mode, rank) <= 2 * eps
+        assert worst_overshoot(mode, rank, torch.float64) < 1e-15
+
+
+def test_uint8_difference_is_the_largest_gap_to_the_rounded_float_result():
+    pixels = torch.randint(0, 256, (1, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    assert uint8_difference(pixels, 42, "nearest") == (torch.uint8, 0)
+    dtype, off = uint8_difference(pixels, 42, "bicubic")
+    expected = (F.interpolate(pixels, size=42, mode="bicubic").double()
+                - F.interpolate(pixels.double(), size=42, mode="bicubic").round().clamp(0, 255)).abs().max()
+    assert dtype == torch.uint8 and off == expected.item() > 10
+
+
 def test_uint8_works_for_exactly_these_modes_and_ranks():
     works = set()
     for mode, dims in MODES.items():
@@ -224,6 +237,7 @@ def test_uint8_works_for_exactly_these_modes_and_ranks():
     expected = {("nearest", 1), ("nearest", 2), ("nearest", 3), ("nearest-exact", 1), ("nearest-exact", 2),
                 ("nearest-exact", 3), ("bilinear", 2), ("bicubic", 2)}
     assert works == expected
+    assert {(mode, rank) for rank, modes in uint8_kernels().items() for mode in modes} == expected
 
 
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])

@@ -1,6 +1,7 @@
-"""The porting lesson (lessons/plot_porting.py): each library's conventions pinned by formulas written from its
-documentation: the output size of a factor, where pixel centres are, antialiasing defaults, and the closest
-torch call for the calls whose documentation says what they compute."""
+"""The porting lesson (lessons/plot_porting.py) and its helpers (upsample_helpers.porting): each library's
+conventions pinned by formulas written from its documentation: the output size of a factor, where pixel centres
+are, antialiasing defaults, which calls antialias, the cubic kernels, and the closest torch call for the calls whose
+documentation says what they compute. Which pixel the nearest calls take: tests/test_lesson_porting_nearest.py."""
 
 from __future__ import annotations
 
@@ -14,9 +15,17 @@ import scipy.ndimage
 import skimage.transform
 import torch
 import torch.nn.functional as F
-from conftest import lesson_definitions
+from conftest import run_lesson
 
-LESSON = lesson_definitions("plot_porting")
+from upsample_helpers.porting import (
+    ANTIALIAS_CALLS,
+    LIBRARIES,
+    TORCH_CALLS,
+    centre_convention,
+    linear_centres,
+    output_sides,
+    recipe,
+)
 
 
 @pytest.mark.parametrize("side", [7, 28, 32, 101])
@@ -33,7 +42,7 @@ def test_output_size_rules(side, factor):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert scipy.ndimage.zoom(image, factor).shape[-1] == round(side * factor)
-    sides = LESSON.output_sides(factor, side)
+    sides = output_sides(factor, side)
     assert sides["F.interpolate"] == sides["nn.Upsample"] == sides["kornia rescale"] == math.floor(side * factor)
 
 
@@ -83,10 +92,10 @@ def test_opencv_inter_linear_is_the_layers_bilinear_and_pillow_is_the_antialiase
 
     image = np.random.default_rng(1).random((28, 28))
     for side in (12, 50):
-        ours = LESSON.TORCH_CALLS["bilinear"](image, (side, side))
+        ours = TORCH_CALLS["bilinear"](image, (side, side))
         np.testing.assert_allclose(cv2.resize(image, (side, side), interpolation=cv2.INTER_LINEAR), ours, atol=1e-6)
         pillow = np.asarray(Image.fromarray(image.astype(np.float32)).resize((side, side), Image.Resampling.BILINEAR))
-        np.testing.assert_allclose(pillow, LESSON.TORCH_CALLS["bilinear, antialias"](image, (side, side)), atol=1e-5)
+        np.testing.assert_allclose(pillow, TORCH_CALLS["bilinear, antialias"](image, (side, side)), atol=1e-5)
 
 
 @pytest.mark.parametrize("side", [7, 28, 32, 101])
@@ -97,164 +106,7 @@ def test_pillow_takes_a_factor_and_rounds_the_size(side, factor):
 
     image = Image.fromarray(np.zeros((side, side), np.float32))
     assert ImageOps.scale(image, factor).size == (round(factor * side), round(factor * side))
-    assert LESSON.output_sides(factor, side)["Pillow ImageOps.scale"] == round(side * factor)
-
-
-# sizes whose output height (4 rows) plus width stays within 128: torch's channels_last nearest kernel, whose
-# index is floor(j × scale) with scale = (float) in / out (UpSampleKernel.cpp, nearest_idx)
-NEAREST_SIZES = [(28, 50), (28, 12), (8, 20), (20, 7), (5, 13), (6, 74), (14, 46), (6, 34), (9, 51), (3, 3), (7, 14)]
-
-
-@pytest.mark.parametrize(("n_in", "n_out"), NEAREST_SIZES)
-def test_which_pixel_each_nearest_takes(n_in, n_out):
-    """torch's nearest and its callers take floor(j × float32(in/out)); OpenCV's resizeNN floor(j × (1/(out/in)))
-    in double; the nearest-exact family the pixel under the output's centre, floor((j + ½)·in/out)."""
-    import kornia
-    from PIL import Image
-    from torchvision.transforms import v2
-
-    ramp = np.tile(np.arange(float(n_in)), (4, 1))
-    j = np.arange(n_out)
-    scale = np.float32(n_in) / np.float32(n_out)
-    torch_index = np.minimum(np.floor(j.astype(np.float32) * scale), n_in - 1)
-    same_size = n_in == n_out
-    if n_out == 2 * n_in or same_size:  # nearest_idx's special cases: j >> 1 and j
-        torch_index = j // 2 if n_out == 2 * n_in else j
-    opencv_index = np.minimum(np.floor(j * (1.0 / (n_out / n_in))), n_in - 1)
-    centre = (2 * j + 1) * n_in // (2 * n_out)
-    tensor = torch.from_numpy(ramp)[None, None]
-    np.testing.assert_array_equal(F.interpolate(tensor, size=(4, n_out), mode="nearest")[0, 0, 1], torch_index)
-    np.testing.assert_array_equal(F.interpolate(tensor, size=(4, n_out), mode="nearest-exact")[0, 0, 1], centre)
-    np.testing.assert_array_equal(cv2.resize(ramp, (n_out, 4), interpolation=cv2.INTER_NEAREST)[1], opencv_index)
-    # where an output centre falls exactly on a pixel border (8 → 20, column 7) "under the centre" is a tie
-    clear = (2 * j + 1) * n_in % (2 * n_out) != 0
-    exact = cv2.resize(ramp, (n_out, 4), interpolation=cv2.INTER_NEAREST_EXACT)[1]
-    np.testing.assert_array_equal(exact[clear], centre[clear])
-    pillow = np.asarray(Image.fromarray(ramp.astype(np.float32)).resize((n_out, 4), Image.Resampling.NEAREST))
-    np.testing.assert_array_equal(pillow[1][clear], centre[clear])
-    torchvision = v2.Resize((4, n_out), interpolation=v2.InterpolationMode.NEAREST)(torch.from_numpy(ramp)[None])
-    np.testing.assert_array_equal(torchvision[0, 1], torch_index)
-    np.testing.assert_array_equal(kornia.geometry.transform.resize(tensor, (4, n_out), interpolation="nearest")[0, 0, 1],
-                                  torch_index)
-    # the page's measurement and its formulas give the same columns
-    np.testing.assert_array_equal(LESSON.columns_taken(LESSON.NEAREST_CALLS["torch nearest"], n_in, n_out), torch_index)
-    np.testing.assert_array_equal(LESSON.opencv_nearest_formula(n_in, n_out), opencv_index)
-    if not (n_out == 2 * n_in or same_size):
-        np.testing.assert_array_equal(LESSON.torch_nearest_formula(n_in, n_out), torch_index)
-
-
-def test_the_rounded_scales_depart_from_the_exact_floor_where_the_page_says():
-    """At 28 → 50, j = 25: 25·28/50 is exactly 14, but 1/(50/28) rounds below 0.56 in double; at 6 → 74 the
-    float32 scale takes torch one pixel before the exact floor."""
-    assert math.floor(25 * (1.0 / (50 / 28))) == 13 and 25 * 28 // 50 == 14
-    ramp = torch.arange(6.0).repeat(4, 1)[None, None]
-    exact = np.arange(74) * 6 // 74
-    assert not np.array_equal(F.interpolate(ramp, size=(4, 74), mode="nearest")[0, 0, 1].numpy(), exact)
-    assert LESSON.nearest_rule(np.arange(50) * 28 // 50, 28) == "edge"
-    assert LESSON.nearest_rule((2 * np.arange(12) + 1) * 28 // 24, 28) == "centre"
-    assert LESSON.nearest_rule(np.array([0.0, 0.5, 1.0]), 2) == "blends"
-
-
-SIZE_PAIRS = [(n_in, n_out) for n_in in range(1, 41) for n_out in range(1, 81)]  # the page's 3,200 pairs
-
-
-def nearest_columns(n_in: int, n_out: int) -> dict[str, np.ndarray]:
-    """Row 1 of a (4, n_in) ramp of column indices resized to (4, n_out) by each nearest call, called directly."""
-    import kornia
-    from PIL import Image
-    from torchvision.transforms import v2
-
-    ramp = np.tile(np.arange(float(n_in)), (4, 1))
-    tensor = torch.from_numpy(ramp)[None, None]
-    size = (4, n_out)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        scipy_grid = scipy.ndimage.zoom(ramp, (1, n_out / n_in), order=0, grid_mode=True, mode="nearest")
-    pillow = Image.fromarray(ramp.astype(np.float32))
-    columns = {
-        "torch nearest": F.interpolate(tensor, size=size, mode="nearest")[0, 0],
-        "torch nearest-exact": F.interpolate(tensor, size=size, mode="nearest-exact")[0, 0],
-        "torchvision NEAREST": v2.Resize(size, v2.InterpolationMode.NEAREST)(tensor[0])[0],
-        "torchvision NEAREST_EXACT": v2.Resize(size, v2.InterpolationMode.NEAREST_EXACT)(tensor[0])[0],
-        "kornia nearest": kornia.geometry.transform.resize(tensor, size, interpolation="nearest")[0, 0],
-        "OpenCV INTER_NEAREST": cv2.resize(ramp, size[::-1], interpolation=cv2.INTER_NEAREST),
-        "OpenCV INTER_NEAREST_EXACT": cv2.resize(ramp, size[::-1], interpolation=cv2.INTER_NEAREST_EXACT),
-        "Pillow NEAREST": pillow.resize(size[::-1], Image.Resampling.NEAREST),
-        "Pillow BOX": pillow.resize(size[::-1], Image.Resampling.BOX),
-        "SciPy zoom, order 0, grid_mode": scipy_grid,
-    }
-    return {call: np.asarray(image, dtype=np.float64)[1] for call, image in columns.items()}
-
-
-@pytest.fixture(scope="module")
-def columns_at_every_pair():
-    return {pair: nearest_columns(*pair) for pair in SIZE_PAIRS}
-
-
-def test_torchs_nearest_and_its_callers_miss_the_exact_floor_at_the_same_pairs(columns_at_every_pair):
-    """torchvision's NEAREST and kornia's nearest give torch's columns at all 3,200 pairs; torch misses the exact
-    floor(j·in/out) at 11 pairs, OpenCV's INTER_NEAREST at 66, each time one pixel before, where j·in/out is whole."""
-    misses = {"torch nearest": [], "OpenCV INTER_NEAREST": []}
-    for (n_in, n_out), columns in columns_at_every_pair.items():
-        j = np.arange(n_out)
-        exact = j * n_in // n_out
-        for call in ("torchvision NEAREST", "kornia nearest"):
-            np.testing.assert_array_equal(columns[call], columns["torch nearest"])
-        for call, pairs in misses.items():
-            off = columns[call] != exact
-            assert (j[off] * n_in % n_out == 0).all() and (columns[call][off] == exact[off] - 1).all()
-            if off.any():
-                pairs.append((n_in, n_out))
-    assert len(misses["torch nearest"]) == 11 and len(misses["OpenCV INTER_NEAREST"]) == 66
-    assert (6, 74) in misses["torch nearest"] and (28, 50) in misses["OpenCV INTER_NEAREST"]
-
-
-def test_the_centre_rule_holds_but_where_a_centre_falls_on_a_boundary(columns_at_every_pair):
-    """floor((j + ½)·in/out) wherever (2j + 1)·in is not a multiple of 2·out; on a boundary, one of the two pixels
-    beside it. Against torch's nearest-exact, over the 3,200 pairs (BOX: the 2,380 with out > in)."""
-    unlike_torch = {"Pillow NEAREST": 0, "OpenCV INTER_NEAREST_EXACT": 0, "SciPy zoom, order 0, grid_mode": 0,
-                    "torchvision NEAREST_EXACT": 0, "Pillow BOX": 0}
-    torch_off_exact = enlarging = 0
-    for (n_in, n_out), columns in columns_at_every_pair.items():
-        j = np.arange(n_out)
-        centre = (2 * j + 1) * n_in // (2 * n_out)
-        boundary = (2 * j + 1) * n_in % (2 * n_out) == 0
-        torch_exact = columns["torch nearest-exact"]
-        torch_off_exact += not np.array_equal(torch_exact, centre)
-        enlarging += n_out > n_in
-        for call in ("torch nearest-exact", *unlike_torch):
-            if call == "Pillow BOX" and n_out <= n_in:
-                continue
-            np.testing.assert_array_equal(columns[call][~boundary], centre[~boundary])
-            assert set(columns[call][boundary] - centre[boundary]) <= {-1, 0}, (call, n_in, n_out)
-            if call != "torch nearest-exact":
-                unlike_torch[call] += not np.array_equal(columns[call], torch_exact)
-    assert torch_off_exact == 47 and enlarging == 2380
-    assert unlike_torch == {"Pillow NEAREST": 544, "OpenCV INTER_NEAREST_EXACT": 544,
-                            "SciPy zoom, order 0, grid_mode": 75, "torchvision NEAREST_EXACT": 0, "Pillow BOX": 68}
-    pillow, ours = columns_at_every_pair[2, 7]["Pillow NEAREST"], columns_at_every_pair[2, 7]["torch nearest-exact"]
-    assert pillow.tolist() == [0, 0, 0, 0, 1, 1, 1] and ours.tolist() == [0, 0, 0, 1, 1, 1, 1]
-
-
-def test_jax_nearest_at_28_differs_from_nearest_exact_only_on_boundaries():
-    """jax.image.resize(method='nearest') at 28 → 1–80: the centre rule off the boundaries, and torch's
-    nearest-exact but at 23, 41, 46, 49 and 67 columns."""
-    import jax
-    import jax.numpy as jnp
-
-    jax.config.update("jax_enable_x64", True)
-    ramp = np.tile(np.arange(28.0), (4, 1))
-    differs = []
-    for n_out in range(1, 81):
-        theirs = np.asarray(jax.image.resize(jnp.asarray(ramp), (4, n_out), "nearest"))[1]
-        ours = F.interpolate(torch.from_numpy(ramp)[None, None], size=(4, n_out), mode="nearest-exact")[0, 0, 1]
-        j = np.arange(n_out)
-        centre, boundary = (2 * j + 1) * 28 // (2 * n_out), (2 * j + 1) * 28 % (2 * n_out) == 0
-        np.testing.assert_array_equal(theirs[~boundary], centre[~boundary])
-        assert set(theirs[boundary] - centre[boundary]) <= {-1, 0}
-        if not np.array_equal(theirs, ours.numpy()):
-            differs.append(n_out)
-    assert differs == [23, 41, 46, 49, 67]
+    assert output_sides(factor, side)["Pillow ImageOps.scale"] == round(side * factor)
 
 
 def test_pillow_box_averages_the_pixels_whose_centres_fall_in_the_output_pixel():
@@ -281,7 +133,7 @@ def test_which_pillow_filters_antialias():
         shrunk = np.asarray(Image.fromarray(dots).resize((12, 28), getattr(Image.Resampling, name)))
         assert (shrunk.max() == 1) == (name == "NEAREST"), name
         assert ((shrunk != 0).sum(axis=0).min() >= 2) == (name != "NEAREST"), name
-        call = LESSON.ANTIALIAS_CALLS[f"Pillow {name}"]
+        call = ANTIALIAS_CALLS[f"Pillow {name}"]
         np.testing.assert_allclose(call(np.eye(28), (28, 12)), shrunk, atol=1e-6)
         if name == "BOX":
             assert ((shrunk != 0).sum(axis=1) == 1).all()
@@ -303,8 +155,8 @@ def test_which_opencv_and_skimage_calls_antialias():
     for order in range(6):
         shrunk = skimage.transform.resize(dots, (28, 12), order=order)
         assert (np.abs(shrunk) > 1e-9).sum(axis=0).min() >= 2 and 0.33 <= shrunk.max() <= 0.61, order
-    antialiasing = {call for call, resize in LESSON.ANTIALIAS_CALLS.items() if np.max(resize(dots, (28, 12))) < 0.9}
-    assert {call for call in LESSON.ANTIALIAS_CALLS if call.startswith("OpenCV")} == {f"OpenCV INTER_{f}" for f in flags}
+    antialiasing = {call for call, resize in ANTIALIAS_CALLS.items() if np.max(resize(dots, (28, 12))) < 0.9}
+    assert {call for call in ANTIALIAS_CALLS if call.startswith("OpenCV")} == {f"OpenCV INTER_{f}" for f in flags}
     assert {call for call in antialiasing if call.startswith(("OpenCV", "skimage"))} == {
         "OpenCV INTER_AREA", *(f"skimage resize, order {order}" for order in range(6))}
 
@@ -321,7 +173,7 @@ def test_jax_bicubic_pytorch_without_antialias_is_torchs_bicubic():
         theirs = np.asarray(jax.image.resize(jnp.asarray(image), (side, side), "bicubic-pytorch", antialias=False))
         ours = F.interpolate(torch.from_numpy(image)[None, None], size=(side, side), mode="bicubic")[0, 0].numpy()
         np.testing.assert_allclose(theirs, ours, atol=1e-12)
-        np.testing.assert_allclose(LESSON.LIBRARIES["cubic"]["JAX bicubic-pytorch, antialias=False"](image, (side, side)),
+        np.testing.assert_allclose(LIBRARIES["cubic"]["JAX bicubic-pytorch, antialias=False"](image, (side, side)),
                                    ours, atol=1e-12)
 
 
@@ -344,7 +196,35 @@ def test_the_cubic_kernels_a_is_read_from_a_dots_response(mode, a):
         d = abs(d)
         return (a + 2) * d**3 - (a + 3) * d**2 + 1 if d < 1 else a * (d**3 - 5 * d**2 + 8 * d - 4) if d < 2 else 0.0
 
-    response = LESSON.TORCH_CALLS[mode](np.eye(14), (14, 28))
+    response = TORCH_CALLS[mode](np.eye(14), (14, 28))
     for j in range(8, 20):  # away from the borders, where torch clamps the taps
         np.testing.assert_allclose(response[7, j], keys(j / 2 - 0.25 - 7), atol=1e-12)
-    assert LESSON.cubic_a(LESSON.TORCH_CALLS[mode]) == pytest.approx(a)
+    assert run_lesson("plot_porting").cubic_a(TORCH_CALLS[mode]) == pytest.approx(a)
+
+
+def test_every_linear_call_samples_where_its_convention_puts_output_5():
+    """The ramp 8 → 20 of each linear call against the formulas: half-pixel (5 + ½)·8/20 − ½, corners 5·7/19."""
+    centres = linear_centres()
+    for call, where in centres.items():
+        corners = call in ("torch bilinear, align_corners", "SciPy zoom, order 1")
+        assert where == pytest.approx(5 * 7 / 19 if corners else 5.5 * 8 / 20 - 0.5, abs=1e-6), call
+        assert centre_convention(where) == ("corners" if corners else "half-pixel")
+    assert centre_convention(1.0) == "other"
+
+
+def test_the_recipes_calls_equal_their_torch_call_on_other_images_and_sizes():
+    """The recipe is read off one digit at 28 → 50 and 28 → 12; each call it names gives its torch call's result
+    on random images at other sizes too, enlarging and shrinking."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    from upsample_helpers import sample_digits
+
+    found = recipe(sample_digits(1)[0, 0].double().numpy())
+    rng = np.random.default_rng(5)
+    for shape, size in (((20, 33), (47, 61)), ((40, 36), (17, 15))):
+        image = rng.random(shape)
+        for call, torch_call in found.items():
+            family = next(family for family, calls in LIBRARIES.items() if call in calls)
+            theirs = np.asarray(LIBRARIES[family][call](image, size), dtype=np.float64)
+            np.testing.assert_allclose(theirs, TORCH_CALLS[torch_call](image, size), atol=2e-5, err_msg=call)

@@ -1,5 +1,5 @@
-"""The quality lesson (lessons/plot_quality.py): the measures against NumPy, the upsamplers, a short training of this
-file's own, and the figure. The page itself trains for half a minute; the gallery build runs it, and its asserts
+"""The quality lesson (lessons/plot_quality.py, upsample_helpers.quality): the measures against NumPy, the
+upsamplers, a short training of this file's own, and the figure. The page itself trains for half a minute; the gallery build runs it, and its asserts
 check its text."""
 
 from __future__ import annotations
@@ -9,15 +9,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import lesson_definitions
-from helpers import ESPCN, TRAINING_DTYPE, psnr, shrink, split_digits, ssim, train, visibly_off
 
 from upsample_example import MODES
+from upsample_helpers import ESPCN, TRAINING_DTYPE, psnr, shrink, split_digits, ssim, train, visibly_off
+from upsample_helpers.quality import BORDER, FIXED, LEARNED, SHOWN, WINDOW, plot_quality, ssim_by_region, ssim_maps
 
 matplotlib.use("Agg")
 
-LESSON = lesson_definitions("plot_quality")
-FIXED, LEARNED, SHOWN, plot_quality = LESSON.FIXED, LESSON.LEARNED, LESSON.SHOWN, LESSON.plot_quality
 
 
 def test_psnr_is_the_numpy_formula():
@@ -111,7 +109,7 @@ def test_skimage_ssim_averages_its_map_without_a_border_of_half_a_window(window)
     border = (window - 1) // 2
     assert score == pytest.approx(local[border:-border, border:-border].mean(), abs=1e-12)
     assert abs(score - local.mean()) > 1e-4
-    assert LESSON.BORDER == 3 and LESSON.WINDOW == 7
+    assert BORDER == 3 and WINDOW == 7
 
 
 def test_the_pages_ssim_maps_are_skimages_and_its_ssim_column_the_inner_mean():
@@ -119,7 +117,7 @@ def test_the_pages_ssim_maps_are_skimages_and_its_ssim_column_the_inner_mean():
 
     digits = split_digits(40, 6)[1].double()
     blurred = F.avg_pool2d(digits, 3, stride=1, padding=1)
-    scores, maps = LESSON.ssim_maps(blurred, digits)
+    scores, maps = ssim_maps(blurred, digits)
     assert maps.shape == (6, 28, 28)
     for k in range(6):
         score, local = structural_similarity(digits[k, 0].numpy(), blurred[k, 0].numpy(), data_range=1.0, full=True)
@@ -138,3 +136,20 @@ def test_at_2x_nearest_nearest_exact_and_area_give_the_same_tensor():
     blocks = small.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
     for name in ("nearest", "nearest-exact", "area"):
         assert torch.equal(FIXED[name](small), blocks), name
+
+
+def test_ssim_by_region_splits_the_maps_into_inner_pixels_and_border():
+    from skimage.metrics import structural_similarity
+
+    digits = split_digits(40, 4)[1].double()
+    blurred = F.avg_pool2d(digits, 3, stride=1, padding=1)
+    region = ssim_by_region({"blur": [blurred]}, digits, ("blur",))["blur"]
+    maps = np.stack([structural_similarity(d[0].numpy(), b[0].numpy(), data_range=1.0, full=True)[1]
+                     for d, b in zip(digits, blurred, strict=True)])
+    border = np.ones((28, 28), dtype=bool)
+    border[3:-3, 3:-3] = False
+    assert region["all"] == pytest.approx(maps.mean(), abs=1e-12)
+    assert region["border"] == pytest.approx(maps[:, border].mean(), abs=1e-12)
+    assert region["inner"] == pytest.approx(region["score"], abs=1e-12)
+    # the whole map is the pixel-weighted mean of its two parts: 22×22 inner, 28×28 − 22×22 border
+    assert region["all"] == pytest.approx((484 * region["inner"] + 300 * region["border"]) / 784, abs=1e-12)

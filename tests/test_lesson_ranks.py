@@ -6,22 +6,25 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
-from conftest import lesson_definitions
+import torch.nn.functional as F
 from reference import linear_matrix
 
-from upsample_example import UpsampleExample
+from upsample_example import MODES, UpsampleExample
+from upsample_helpers.ranks import (
+    SIGNAL_LENGTH,
+    SIGNAL_UPSAMPLED,
+    TEMPORAL_VARIANTS,
+    plot_temporal,
+    plot_volumetric,
+    ranks_taken,
+    sample_positions,
+    sampled_sine,
+)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-LESSON = lesson_definitions("plot_ranks")  # what the page defines; tests/test_figures.py runs it as a notebook
-SIGNAL_LENGTH = LESSON.SIGNAL_LENGTH
-SIGNAL_UPSAMPLED = LESSON.SIGNAL_UPSAMPLED
-TEMPORAL_VARIANTS = LESSON.TEMPORAL_VARIANTS
-plot_temporal = LESSON.plot_temporal
-plot_volumetric = LESSON.plot_volumetric
-sample_positions = LESSON.sample_positions
-sampled_sine = LESSON.sampled_sine
+# tests/test_figures.py runs the page itself, as a notebook
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +51,19 @@ def test_sampled_sine_is_one_period():
     np.testing.assert_allclose(sampled_sine(4)[0, 0].numpy(), [0, 1, 0, -1], atol=1e-6)
 
 
+@pytest.mark.parametrize("mode", list(MODES))
+def test_ranks_taken_are_those_f_interpolate_runs(mode):
+    """Independently of nn.Upsample: the ranks in which the function runs the mode on a tensor of that rank."""
+    expected = []
+    for rank in (1, 2, 3):
+        try:
+            F.interpolate(torch.rand((1, 1) + (3,) * rank), scale_factor=2, mode=mode)
+            expected.append(rank)
+        except (ValueError, NotImplementedError):
+            pass
+    assert ranks_taken(mode) == expected == ([1, 2, 3] if MODES[mode] is None else [MODES[mode]])
+
+
 def test_temporal_figure_draws_samples_where_they_fall_and_nearest_as_steps():
     figure = plot_temporal()
     axes = figure.axes
@@ -61,19 +77,30 @@ def test_temporal_figure_draws_samples_where_they_fall_and_nearest_as_steps():
         expected = UpsampleExample(size=SIGNAL_UPSAMPLED, **kwargs)(signal)[0, 0]
         np.testing.assert_allclose(outputs.get_ydata(), expected.numpy())
         assert outputs.get_drawstyle() == ("steps-mid" if label == "nearest" else "default")
+        assert ax.get_title() == ", ".join(f"{name}={value!r}" for name, value in kwargs.items())
+    assert figure.get_size_inches()[0] <= 7.5 and min(ax.title.get_fontsize() for ax in axes) >= 9
 
 
-def test_volumetric_figure_labels_each_slice_with_its_source():
+def test_volumetric_figure_puts_each_slice_under_its_source_depth_and_labels_it():
     volume = torch.rand(4, 28, 28)
     figure = plot_volumetric(volume)
     images = [ax for ax in figure.axes if ax.images]
-    assert [ax.get_title() for ax in images[:4]] == [f"input depth {k}" for k in range(4)]
-    nearest, trilinear = images[4:12], images[12:20]
-    assert [ax.get_title() for ax in nearest] == [f"nearest\ncopy of depth {j // 2}" for j in range(8)]
+    grid = {(ax.get_subplotspec().rowspan.start, ax.get_subplotspec().colspan.start): ax for ax in images}
+    assert sorted(grid) == [(row, column) for row in range(5) for column in range(4)]  # 5 rows of 4 panels
+    assert [grid[0, k].get_title() for k in range(4)] == [f"input depth {k}" for k in range(4)]
+    # output slice j lies at depth (j + ½)/2 − ½, around input depth j // 2: it sits in that column
+    nearest = [grid[1 + j % 2, j // 2] for j in range(8)]
+    trilinear = [grid[3 + j % 2, j // 2] for j in range(8)]
+    assert [ax.get_title() for ax in nearest] == [f"nearest slice {j}:\ncopy of depth {j // 2}" for j in range(8)]
     assert [ax.get_title().split()[-1] for ax in trilinear] == ["0.00", "0.25", "0.75", "1.25", "1.75", "2.25", "2.75", "3.00"]
     doubled = volume[1].repeat_interleave(2, 0).repeat_interleave(2, 1)
     np.testing.assert_array_equal(nearest[3].images[0].get_array(), doubled.numpy())
+    expected = UpsampleExample(scale_factor=2, mode="trilinear")(volume[None, None])[0, 0]
+    for j, ax in enumerate(trilinear):
+        np.testing.assert_allclose(ax.images[0].get_array(), expected[j].numpy())
+    assert {ax.images[0].get_clim() for ax in images} == {(0, 1)}  # one grey scale
     assert any(ax.get_ylabel() == "grey level" for ax in figure.axes)
+    assert figure.get_size_inches()[0] <= 7.5 and min(ax.title.get_fontsize() for ax in images) >= 9
 
 
 def test_doubling_the_depth_blends_a_quarter_and_three_quarters():

@@ -1,30 +1,31 @@
-"""The runtimes lesson (lessons/check_runtimes.py): its kept results cover every case, a handful of them measured
-again here, the README shows exactly their tables, and the pitfalls it teaches are real."""
+"""The runtimes lesson (lessons/plot_runtimes.py) and its measurement (lessons/upsample_helpers/runtimes.py,
+benchmarks/check_runtimes.py): the kept results cover every case, a handful of them measured again here, the page
+says what they say, and the pitfalls it teaches are real."""
 
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import lesson_definitions
+from conftest import ROOT, run_lesson
 
 from upsample_example import MODES, UpsampleExample
-
-LESSON = lesson_definitions("check_runtimes")  # the page measures its own handful; this file another
-FUNCTION_RUNTIMES = LESSON.FUNCTION_RUNTIMES
-FUNCTIONS = LESSON.FUNCTIONS
-RESULTS = LESSON.RESULTS
-RUNTIMES = LESSON.RUNTIMES
-SPECS = LESSON.SPECS
-VARIANTS = LESSON.VARIANTS
-case_input = LESSON.case_input
-case_model = LESSON.case_model
-markdown = LESSON.markdown
-run_case = LESSON.run_case
-run_dynamic = LESSON.run_dynamic
-run_function_case = LESSON.run_function_case
+from upsample_helpers.runtimes import (
+    FUNCTION_RUNTIMES,
+    FUNCTIONS,
+    RESULTS,
+    RUNTIMES,
+    SPECS,
+    VARIANTS,
+    case_input,
+    case_model,
+    run_case,
+    run_dynamic,
+    run_function_case,
+)
 
 DATA = json.loads(RESULTS.read_text())
 KEPT = {(case["variant"], case["spec"], case["runtime"]): case for case in DATA["cases"]}
@@ -186,3 +187,27 @@ def test_torchscript_compiles_forward_as_it_stands_and_refuses_what_eager_refuse
     for run in (model, scripted):  # a 1D input for a 2D mode: the model's own check, eager or scripted
         with pytest.raises((ValueError, torch.jit.Error), match="mode 'bicubic' needs 4D input, got 3D"):
             run(torch.rand(1, 1, 28))
+
+
+def test_the_page_prints_the_kept_table_row_by_row():
+    printed = [line.split() for line in run_lesson("plot_runtimes").printed]
+    for variant in VARIANTS:  # each row: the variant, then per spec the five marks in RUNTIMES' order
+        marks = ["".join({"agrees": "✓", "differs": "≠", "fails": "✗"}[KEPT[variant, spec, runtime]["status"]]
+                         for runtime in RUNTIMES) for spec in SPECS]
+        assert [*variant.split(), *marks] in printed
+
+
+def test_the_benchmark_command_refuses_to_write_a_handful_and_an_old_torch_s_results(tmp_path, monkeypatch, capsys):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import check_runtimes
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    with pytest.raises(SystemExit) as exit_:
+        check_runtimes.main(["--write-results"])
+    assert exit_.value.code == 2 and "--write-results needs --all" in capsys.readouterr().err
+    old = tmp_path / "runtimes.json"
+    old.write_text(json.dumps({**DATA, "versions": {**DATA["versions"], "torch": "1.0"}}))
+    monkeypatch.setattr(check_runtimes.runtimes, "kept_results", lambda: json.loads(old.read_text()))
+    assert check_runtimes.main([]) == 1
+    assert f"measured with torch 1.0, this is {torch.__version__}" in capsys.readouterr().out

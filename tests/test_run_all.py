@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, headless_environment, signals_as_a_shell_gives_them
+from conftest import ROOT, as_a_shell_starts_it, headless_environment
 
 sys.path.insert(0, str(ROOT / "lessons"))
 import run_all
@@ -56,8 +56,8 @@ def run_all_command(tmp_path: Path, *argv: str) -> list[str]:
 
 
 def start(command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=ROOT, env=env or headless_environment(), text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, preexec_fn=signals_as_a_shell_gives_them)
+    return subprocess.Popen(as_a_shell_starts_it(command), cwd=ROOT, env=env or headless_environment(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 @pytest.mark.parametrize(("signum", "status", "line"), [

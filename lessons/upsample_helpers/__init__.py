@@ -1,22 +1,17 @@
-"""What several lessons share: digits, figures kept for the README, the doubling blocks, the trained models and
-the measures of quality.
+"""What the lessons share: digits, figures kept for the README, the doubling blocks, the trained models and the
+measures of quality; the modules beside this one hold each lesson's figure builders and measuring code.
 
-A lesson imports this module first; it puts the repository root on ``sys.path``, so that
-``upsample_example`` imports whether a lesson runs as a script, as a notebook or in the gallery build.
+Installing the project (``pip install -e .``, or ``pip install -r requirements-dev.txt``, which does it) makes
+this package importable wherever a lesson runs: as a script, as a notebook in any folder, or in the gallery build.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import numpy as np
 import torch
