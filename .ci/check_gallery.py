@@ -1,9 +1,10 @@
-"""Open the built gallery in headless Chromium: every page loads, every image is drawn, no link is broken.
+"""Open the built gallery in headless Chromium: every page loads, every image is drawn, no link is broken, no
+code block or printed output scrolls sideways, and no figure is drawn so small that its text cannot be read.
 
     python .ci/check_gallery.py docs/_build/html
 
-Pages are served from 127.0.0.1 by a server this script starts. Needs Debian's chromium and chromium-driver,
-and selenium (requirements-docs.txt).
+Pages are served from 127.0.0.1 by a server this script starts. Needs Chromium (Debian's chromium and
+chromium-driver) or Chrome with its chromedriver on PATH, and selenium (requirements-docs.txt).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -25,6 +27,16 @@ from selenium.webdriver.support.ui import WebDriverWait
 LOADED = "return document.readyState == 'complete' && [...document.images].every(i => i.complete)"
 IMAGES_DRAWN = "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
 LINKS = "return [...document.querySelectorAll('a[href]')].map(a => a.href)"
+# Code blocks and printed output wider than the reading column: they would scroll sideways.
+SCROLLING = ("return [...document.querySelectorAll('pre')].filter(p => p.scrollWidth > p.clientWidth + 1)"
+             ".map(p => p.scrollWidth + ' px in ' + p.clientWidth + ' px: '"
+             " + p.textContent.split('\\n')[0].slice(0, 60))")
+# A lesson's figure drawn much smaller than it was made: its text would be too small to read.
+SHRUNK = ("return [...document.querySelectorAll('img.sphx-glr-single-img, img.sphx-glr-multi-img')]"
+          ".filter(i => i.naturalWidth > 0 && i.clientWidth / i.naturalWidth < arguments[0])"
+          ".map(i => i.src.split('/').pop() + ' drawn at ' + Math.round(100 * i.clientWidth / i.naturalWidth) + '%')")
+SMALLEST_SCALE = 0.75  # a figure's text, made at 9-10 points, stays readable down to about three quarters
+WINDOW = (1280, 900)  # a laptop's browser window
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -42,9 +54,12 @@ def main(site: Path) -> int:
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      f"--user-data-dir={scratch.name}/profile"):
         options.add_argument(argument)
-    options.binary_location = "/usr/bin/chromium"
-    service = Service("/usr/bin/chromedriver", env={**os.environ, "TMPDIR": scratch.name})
+    # Debian's chromium, or the Chrome of a hosted runner; the driver that goes with it is on PATH.
+    options.binary_location = shutil.which("chromium") or shutil.which("google-chrome") or "/usr/bin/chromium"
+    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver",
+                      env={**os.environ, "TMPDIR": scratch.name})
     browser = webdriver.Chrome(service=service, options=options)
+    browser.set_window_size(*WINDOW)
     problems, pages, images = [], 0, 0
     try:
         for page in sorted(site.rglob("*.html")):
@@ -58,6 +73,9 @@ def main(site: Path) -> int:
             except TimeoutException:
                 problems.append(f"{url}: did not finish loading, or an image is still loading")
             problems += [f"{url}: image not drawn: {src}" for src in browser.execute_script(IMAGES_DRAWN)]
+            problems += [f"{url}: scrolls sideways: {what}" for what in browser.execute_script(SCROLLING)]
+            problems += [f"{url}: figure too small to read: {what}"
+                         for what in browser.execute_script(SHRUNK, SMALLEST_SCALE)]
             images += browser.execute_script("return document.images.length")
             for link in browser.execute_script(LINKS):
                 parts = urllib.parse.urlsplit(link)
@@ -78,7 +96,7 @@ def main(site: Path) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     print(f"{pages} pages ({lessons} lessons), {images} images: {len(problems)} problems")
-    expected = len([*Path("lessons").glob("plot_*.py"), *Path("lessons").glob("check_*.py")])
+    expected = len([*Path("lessons").glob("plot_*.py")])
     if lessons != expected:
         print(f"the gallery has {lessons} lesson pages, lessons/ has {expected} lessons", file=sys.stderr)
     return 1 if problems or lessons != expected else 0
