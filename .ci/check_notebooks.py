@@ -42,6 +42,9 @@ def main(site: Path) -> int:
                 failures += 1
                 print(f"{notebook.name}, in an empty folder: {str(error).strip().splitlines()[-1]}", file=sys.stderr)
                 continue
+            finally:  # nbclient leaves a kernel it was handed running: shut it down before its sockets' folder goes
+                if kernel.has_kernel:
+                    kernel.shutdown_kernel()
             left = sorted(path.name for path in Path(folder).iterdir() if path != copy)
         figures = sum("image/png" in output.get("data", {}) for cell in book.cells if cell.cell_type == "code"
                       for output in cell.outputs)

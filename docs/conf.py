@@ -26,6 +26,8 @@ def reset_torch(gallery_conf, fname):
     torch._dynamo.reset()
     # torch.compile's "No CUDA runtime is found" on a machine without one: true, and nothing a reader can act on.
     logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+    # JAX's "Unable to initialize backend 'tpu'" (INFO), which the build would print: nothing a reader acts on.
+    logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
 
 # The lessons in reading order, as the README lists them.
 LESSON_ORDER = ("plot_modes.py", "plot_nearest.py", "plot_ranks.py", "plot_antialias.py", "plot_checkerboard.py",

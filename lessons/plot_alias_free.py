@@ -1,6 +1,6 @@
 """
-Every 2× upsampler as a filter
-==============================
+2× upsamplers as filters
+========================
 
 A generator such as StyleGAN's grows its image block by block, upsampling
 between them. Karras et al., *Alias-Free Generative Adversarial Networks*
@@ -11,7 +11,8 @@ aliasing later in the network.
 
 This page builds the pieces from first principles in plain PyTorch (no code
 from the paper's release): ``upfirdn``, the Kaiser-windowed sinc, the taps
-of every 2× upsampler the tutorial has met, and their frequency responses.
+of torch's 2× ``nearest``, ``bilinear`` and ``bicubic``, of StyleGAN2's
+blur and of a transposed convolution, and their frequency responses.
 The equivariance lesson (``plot_equivariance.py``) puts these upsamplers in
 a chain of generator blocks and measures what each one costs.
 """
@@ -144,8 +145,9 @@ assert gap < 1e-12
 # %%
 # Interpolation as zero insertion and taps
 # ----------------------------------------
-# Each of torch's 2× interpolations is zero insertion followed by a filter.
-# With torch's half-pixel convention, output sample ``j`` of a doubled row
+# Away from the edges, torch's 2× ``nearest``, ``bilinear`` and ``bicubic``
+# (with the default ``align_corners=False``) are each zero insertion
+# followed by a filter. With torch's half-pixel convention, output sample ``j`` of a doubled row
 # sits at input position ``(j − ½)/2``, so input ``i`` contributes to it
 # with the weight ``K((j − 2i − ½)/2)`` of the mode's kernel ``K``: the taps
 # are that kernel read at ``d = j − 2i``. The kernel measures distance in
@@ -197,8 +199,9 @@ assert (bicubic_taps * 256).tolist() == [-9, -27, 67, 225, 225, 67, -27, -9]
 # ``interpolate_gap`` upsamples a periodic row with ``F.interpolate`` and
 # with ``upfirdn`` and the taps (the row padded with itself, so that the
 # edges do not matter): in each mode the two agree to 1e-12. So, for a 2×
-# resize, ``F.interpolate`` in these modes *is* zero insertion and this
-# filter, and what the responses below say of the taps holds for torch.
+# resize away from the edges, ``F.interpolate`` in these modes *is* zero
+# insertion and this filter, and what the responses below say of the taps
+# holds for torch.
 from upsample_helpers.alias_free import interpolate_gap
 
 UPSAMPLERS = {  # name: (taps w(d), the first d)

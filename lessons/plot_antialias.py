@@ -125,9 +125,9 @@ for a, w in weights.items():
 assert weights[-0.75][3] < weights[-0.5][3]
 
 # %%
-# Enlarging with that kernel, with either ``a`` and either edge rule
-# (``enlarge_with`` builds the matrix), reproduces both of torch's bicubics,
-# on the digit and on random noise: the plain one is ``a = −0.75`` with the
+# Enlarging with that kernel (``enlarge_with`` builds the matrix)
+# reproduces both of torch's bicubics, on the digit and on random noise, each
+# with its own ``a`` and edge rule: the plain one is ``a = −0.75`` with the
 # edge pixel repeated, the antialiased one ``a = −0.5`` with the taps outside
 # dropped.
 from functools import partial
@@ -153,10 +153,11 @@ for name, image in pictures.items():
     assert largest < 1e-12
 
 # %%
-# Which reason shows where? On the lesson's digit, whose edge is black, the
-# kernel alone explains every changed pixel, the border included: dropping
-# a tap and repeating a black pixel add the same nothing. The edge rule
-# shows only on an image whose edge is not black, such as the random one:
+# Which reason shows where? On the lesson's digit the kernel alone explains
+# every changed pixel, the border included: the two edge rules differ only in
+# outputs whose taps reach past the edge, and there the digit is black, so
+# both give the same. The edge rule shows only on an image whose edge is not
+# black, such as the random one:
 
 for name, image in pictures.items():
     gap = smooth[name][0, 0] - enlarge_with(image, pillow_cubic, "repeat")
@@ -198,8 +199,9 @@ assert footprints["lanczos"]["negative"] > 0
 # flat 0.5. Whatever the shrunk row holds besides it is aliasing. The
 # measure is the RMS distance from 0.5 over the grating's own RMS contrast:
 # 0 is correct, 1 is as strong as the original. Mean and worst over the
-# gratings from 0.15 to 0.45: ``nearest`` keeps all of it, since it picks one
-# pixel in four; ``area`` averages each 4×4 block, which removes part of it.
+# gratings from 0.15 to 0.45: ``nearest``, which picks one pixel in four,
+# keeps it at full strength and more (a mean above 1); ``area`` averages each
+# run of 4 pixels, which removes part of it.
 # Antialiasing cuts bilinear's mean by more than ten times and bicubic's by
 # more than fifteen; plain ``bicubic``, which reads every input pixel, still
 # aliases.
@@ -229,8 +231,9 @@ for label in ("bilinear, antialias", "bicubic, antialias", "lanczos"):
 # %%
 # A zone plate shows the same at every frequency at once: its rings get
 # finer with the radius, and the smaller image can hold only the coarse
-# rings near the centre; beyond them, the only correct result is flat grey. Without antialiasing, the fine rings come back as coarse rings
-# that were never there; with it, they fade to grey. Below, each variant's
+# rings near the centre; beyond them, the only correct result is flat grey.
+# Without antialiasing, the fine rings come back as coarse rings that were
+# never there; with it, they fade to grey. Below, each variant's
 # aliasing against the grating's frequency.
 from upsample_helpers.antialias import plot_shrinking
 

@@ -132,8 +132,9 @@ assert spread < 1e-12
 # It can still make a pattern that the measure does not see. With the
 # kernel column (−1, 1, 0), output row ``r`` is row ``r`` of the doubled map
 # minus row ``r − 1``; on odd rows those are two copies of one input row, so
-# every odd output row is exactly 0, while the class means still agree. A
-# score of 0 rules out one kind of checkerboard, not every 2-pixel pattern.
+# every odd output row is exactly 0, while on these digits the class means
+# still agree. A score of 0 rules out one kind of checkerboard, not every
+# 2-pixel pattern.
 from upsample_helpers import checkerboard
 
 block = doubling_block("resize-conv", 1, 1)

@@ -32,8 +32,8 @@ print("the blocks:", ", ".join(BLOCKS[:3]) + ",\n  " + ", ".join(BLOCKS[3:]))
 # Training
 # --------
 # Each decoder trains for 5 epochs of Adam on the mean squared error, in batches of 64; a seed draws the
-# initial weights and the order of the batches. Why float64 on one thread? torch picks its float32 CPU
-# kernels by processor, and trainings this small end in other places when the rounding changes. In
+# initial weights and the order of the batches. Why float64 on one thread? torch picks its CPU kernels
+# by processor, so the rounding of a float32 training can differ from one machine to the next. In
 # float64 this page prints the same at the processor's own kernel level and at
 # ``ATEN_CPU_CAPABILITY=default``, the level every x86 processor has, on one thread or two: the project's
 # CI runs it both ways and compares every line it prints but the training time.

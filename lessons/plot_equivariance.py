@@ -5,9 +5,9 @@ Translation equivariance, stage by stage
 A generator that aliases lets fine detail stick to the pixel grid instead of
 moving with the content ("texture sticking"). Karras et al., *Alias-Free
 Generative Adversarial Networks* (NeurIPS 2021, StyleGAN3), fixed it with
-signal processing: upsample with a Kaiser-windowed sinc, apply the
+signal processing: upsample with a Kaiser-windowed sinc, and apply the
 nonlinearity at a temporarily higher rate and low-pass it before going back
-down, and downsample with the same filter. They measure the result as
+down. They measure the result as
 translation equivariance, EQ-T: the PSNR between "shift the input, then run
 the network" and "run the network, then shift the output".
 
@@ -22,8 +22,8 @@ their frequency responses; the helpers keep the same taps.
 # A chain of generator blocks
 # ---------------------------
 # Each block upsamples 2×, convolves (3×3, circular padding), applies a
-# leaky ReLU and comes back down 2×, as a StyleGAN block does between its two
-# resolutions. Everything is periodic: the feature maps wrap around, so no
+# leaky ReLU and comes back down 2×: a small stand-in for a generator's
+# layer, not StyleGAN's own. Everything is periodic: the feature maps wrap around, so no
 # border exists and a shift invalidates no pixel (the paper crops the pixels
 # a shift brings in from outside; here that set is empty). Each stage is
 # either plain or alias-free:
@@ -126,9 +126,10 @@ assert eq_t([error]) == float("inf")
 
 # %%
 # With real weights and the waves, the products at two positions are the
-# same numbers, but torch's convolution need not add them in the same order,
-# so the sums can round differently: how far depends on the processor's
-# kernels. The score stays above a float limit of 250 dB (float64 rounds at
+# same numbers, but nothing promises that torch's convolution adds them in
+# the same order, so the sums may round differently, by an amount that can
+# depend on the processor's kernels. The check is therefore a float limit.
+# The score stays above a float limit of 250 dB (float64 rounds at
 # about 1e-16 of the values, 320 dB), for whole and for sub-pixel shifts.
 from upsample_helpers.alias_free import FLOAT_LIMIT, measure
 
@@ -169,7 +170,9 @@ print(stage_table(sub))
 # A shift of one whole pixel, by contrast, leaves every chain equivariant to
 # the float limit, on every draw: periodic maps, circulant filters and a
 # pixelwise nonlinearity all commute with a shift of a whole number of
-# samples, at every rate. Sub-pixel shifts are where the stages part.
+# samples, at every rate, and one pixel is two samples at the doubled
+# rate, which taking every other sample keeps as one. Sub-pixel shifts are
+# where the stages part.
 from upsample_helpers.alias_free import one_pixel, per_draw
 
 whole = {label: per_draw(draw_errors({**ALIAS_FREE, **change}, one_pixel))
@@ -179,8 +182,8 @@ print(f"EQ-T, 1 pixel, over {FLOAT_LIMIT} dB, every chain and draw: {at_limit}")
 assert at_limit
 
 # %%
-# Each plain stage costs equivariance: a ``nearest`` or ``bicubic``
-# upsampler, the nonlinearity at the block's rate, and the ``area`` or
+# Most plain stages cost equivariance (``bilinear`` is the exception, three
+# cells below): a ``nearest`` or ``bicubic`` upsampler, the nonlinearity at the block's rate, and the ``area`` or
 # every-other downsampler each score below the alias-free chain on every
 # draw.
 from upsample_helpers.alias_free import FIRST_ROW
@@ -205,7 +208,7 @@ assert (every_other < area).all()
 
 # %%
 # A transposed convolution at initialisation, a random filter, costs the
-# most of the upsamplers, pooled (not on every draw), and its difference
+# most of the upsamplers, pooled, and its difference
 # from the alias-free chain varies the most of all rows from draw to draw.
 import numpy as np
 
@@ -318,9 +321,10 @@ print(rates_table(by_rate))
 
 # %%
 # Filtering the nonlinearity raises EQ-T_frac on every draw for every
-# upsampler, the transposed convolution's random one included: the
-# harmonics a leaky ReLU makes above the rate's Nyquist frequency otherwise
-# fold back as aliases, whatever the upsampler before it.
+# upsampler, the transposed convolution's random one included. The paper's
+# reason: a leaky ReLU makes harmonics above the rate's Nyquist frequency,
+# which fold back as aliases unless the higher rate and the low-pass give
+# them room and remove them, whatever the upsampler before it.
 
 raised = all((per_draw(errors[True]) > per_draw(errors[False])).all()
              for errors in by_rate.values())

@@ -42,7 +42,8 @@ for results in upsampled.values():
 # (``area``) are the same thing.
 covered = [(d / 2, (d + 1) / 2) for d in range(4)]
 print("outputs 0..3 cover", ", ".join(f"{a}–{b}" for a, b in covered))
-assert all(int(start) == int(end - 0.5) for start, end in covered)
+# each ends where the input pixel it starts in ends, or before
+assert all(end <= int(start) + 1 for start, end in covered)
 
 blocks = digit.repeat_interleave(2, dim=0).repeat_interleave(2, dim=1)
 print("nearest at 2× is every pixel as a 2×2 block:",
@@ -56,9 +57,9 @@ assert torch.equal(upsampled[56]["nearest"], blocks)
 # the variant is brighter than ``nearest``, blue where it is darker. Look at
 # the stroke's edges: ``bilinear`` and ``bicubic`` blend neighbouring pixels,
 # so where the stroke is flat they agree with ``nearest`` and their
-# difference from it lines the edges. At 1.5×, the nearest modes and ``area`` part along thin lines: the
-# rows and columns where they read other input pixels (``plot_nearest.py``
-# finds which).
+# difference from it lines the edges. At 1.5×, the nearest modes and
+# ``area`` part along thin lines: the rows and columns where they read other
+# input pixels (``plot_nearest.py`` finds which).
 import matplotlib.pyplot as plt
 
 figure = plot_modes(digit)
@@ -137,13 +138,14 @@ assert torch.isclose(small[0, 0, 0, 0], blend @ x[0, 0, :2, :2] @ blend)
 # %%
 # The option exists only for the modes that interpolate between sample
 # positions; ``nearest``, ``nearest-exact`` and ``area`` have no positions to
-# align. torch refuses it for them, and its message names the modes that
-# take it (``raised`` returns the message of the error a call raises):
+# align. torch refuses it for each of them, and its message names the modes
+# that take it (``raised`` returns the message of the error a call raises):
 from upsample_helpers.modes import raised
 
-message = raised(F.interpolate, x, size=4, mode="nearest", align_corners=True)
+for mode in ("nearest", "nearest-exact", "area"):
+    message = raised(F.interpolate, x, size=4, mode=mode, align_corners=True)
+    assert message.endswith("linear | bilinear | bicubic | trilinear")
 print(message.replace("modes: ", "modes:\n"))
-assert message.endswith("linear | bilinear | bicubic | trilinear")
 
 # %%
 # A fractional ``scale_factor`` floors the size
@@ -172,8 +174,8 @@ assert torch.equal(sized, recomputed)
 # ``bicubic`` overshoots
 # ----------------------
 # Bicubic's kernel has negative lobes (torch's ``a = −0.75``; the porting
-# lesson reads other libraries' ``a`` off their output), so around an edge it rings below the darkest and above the
-# brightest input value. ``bilinear`` weighs two neighbours, both positively,
+# lesson reads other libraries' ``a`` off their output), so around an edge
+# it rings below the darkest and above the brightest input value. ``bilinear`` weighs two neighbours, both positively,
 # and a 0→1 step stays within 0..1. Clamp a bicubic image before showing or
 # saving it as 8-bit grey levels:
 
@@ -196,11 +198,15 @@ for mode in ("bilinear", "bicubic"):
 # float32 ``eps`` (1.2e-07, the gap between 1 and the next float32). In
 # float64 the error stays below 1e-15. So a check such as
 # ``assert out.max() <= 1`` after resizing can fail on valid data in
-# float32: clamp first, or allow a tolerance.
+# float32, as it does for a 2×2 image of ones made 11×11 by ``bilinear``,
+# whose largest value is ``1 + eps``, the next float32 above 1. Clamp first,
+# or allow a tolerance.
 from upsample_helpers.modes import worst_overshoot
 
 eps = torch.finfo(torch.float32).eps
-print(f"float32 eps: {eps:.1e}")
+ones = F.interpolate(torch.ones(1, 1, 2, 2), size=11, mode="bilinear")
+print(f"float32 eps: {eps:.1e}; ones 2→11, bilinear: max {ones.max():.7f}")
+assert ones.max() == 1 + eps
 for mode in ("linear", "bilinear", "trilinear", "area"):
     float32 = worst_overshoot(mode, MODES[mode] or 1)
     float64 = worst_overshoot(mode, MODES[mode] or 1, torch.float64)
@@ -280,15 +286,19 @@ assert off["nearest"] == 0 and off["bilinear"] <= 1 and off["bicubic"] > 10
 # width and then the height, and rounds and clamps to 0..255 in between. An
 # overshoot clamped after the first pass is no longer there for the second
 # to cancel. The same two passes in float reproduce torch's result to within
-# one grey level:
-
-width = F.interpolate(grey.float(), size=(28, 42), mode="bicubic")
-width = width.round().clamp(0, 255)  # as a uint8 image holds it
-both = F.interpolate(width, size=42, mode="bicubic").round().clamp(0, 255)
+# one grey level; taken the other way round, height first, they do not:
+# each order rounds and clamps other values between the passes, and what
+# the first pass clamps away the second cannot bring back.
 as_uint8 = F.interpolate(grey, size=42, mode="bicubic")
-apart = (as_uint8.int() - both.int()).abs().max().item()
-print(f"bicubic on uint8, and two rounded passes: {apart} grey level apart")
-assert apart <= 1
+apart = {}
+for name, first in (("width first", (28, 42)), ("height first", (42, 28))):
+    half = F.interpolate(grey.float(), size=first, mode="bicubic")
+    half = half.round().clamp(0, 255)  # as a uint8 image holds it
+    both = F.interpolate(half, size=42, mode="bicubic").round().clamp(0, 255)
+    apart[name] = (as_uint8.int() - both.int()).abs().max().item()
+    print(f"bicubic on uint8, and two rounded passes {name}: "
+          f"{apart[name]} grey level(s) apart")
+assert apart["width first"] <= 1 < apart["height first"]
 
 # %%
 # ``area`` has no ``uint8`` kernel: it is adaptive average pooling, and

@@ -73,10 +73,10 @@ assert shift == Fraction(1, 6) and in_output == Fraction(1, 4)
 
 # %%
 # ``nearest-exact`` does not always keep the image centred either. Where an
-# output centre falls exactly on a border between two input pixels, torch
-# takes the pixel after the border. At 28→42 that happens at 14 of the 42
-# outputs, and it moves the image ⅙ of an input pixel the other way, towards
-# the top left:
+# output centre falls exactly on a border between two input pixels, the
+# formula takes the pixel after the border, and at 28→42 torch does too. That
+# happens at 14 of the 42 outputs, and it moves the image ⅙ of an input pixel
+# the other way, towards the top left:
 
 ties = exact_ties(28, 42)
 print(f"28→42: {len(ties)} of 42 centres on a border, at {ties[:4]} ...")
@@ -93,7 +93,7 @@ assert moved == Fraction(-1, 6)
 # float32, ``floor(d · in/out)``, and at some integer factors that rounding
 # moves a border, so that the image shifts where the formula says it cannot.
 # Upsampling 2 pixels to 82 should copy each 41 times; torch copies pixel 0
-# once more, and the image moves half an output pixel. The cause: output 41
+# once more, and the mean move is half an output pixel. The cause: output 41
 # should start pixel 1, but 41 times ``2/82`` rounded to float32 is just
 # below 1, and its floor is 0.
 import torch

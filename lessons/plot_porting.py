@@ -3,8 +3,8 @@ Porting a resize: sizes, centres, kernels and antialiasing
 ==========================================================
 
 A resize called "bilinear" in one library is not the same tensor in the
-next, and the difference moves published numbers when a model or a metric
-is ported. This page puts torch beside OpenCV, Pillow, torchvision,
+next, so a model or a metric ported from one to the other can change its
+numbers. This page puts torch beside OpenCV, Pillow, torchvision,
 scikit-image, SciPy, JAX and kornia: the output size each gives for a scale
 factor, where each puts pixel centres, whether it antialiases, and, for the
 linear, cubic and area modes, enlarging and shrinking, which torch call each
@@ -22,8 +22,8 @@ settings of each library reproduce torch. Which pixel each library's
 # (``F.interpolate``, ``nn.Upsample``), and so does kornia's ``rescale``,
 # which calls it; OpenCV's ``resize(fx=...)``, Pillow's ``ImageOps.scale``,
 # scikit-image's ``rescale`` and SciPy's ``zoom`` round it. A side of 32
-# pixels becomes 57 in torch at 1.8, and 58 elsewhere; at 0.9999 torch
-# shrinks it to 31, the others keep 32.
+# pixels becomes 57 in torch and kornia at 1.8, and 58 in the others; at
+# 0.9999 torch and kornia shrink it to 31, the others keep 32.
 import math
 
 from upsample_helpers.porting import FLOORING, output_sides, sizes_table
@@ -167,8 +167,10 @@ assert antialiasing == {
 # ``align_corners`` and both ``antialias`` where they apply, and lanczos;
 # ``nn.Upsample`` is ``F.interpolate`` without antialias): the table names
 # the closest and the largest difference from it (``same``: below 1e-5,
-# float32 rounding). Enlarging, every linear call is torch's ``bilinear``,
-# SciPy's default ``zoom`` excepted, which is its ``align_corners=True``.
+# float32 rounding). Enlarging the digit, every linear call is torch's
+# ``bilinear``, SciPy's default ``zoom`` excepted, which is its
+# ``align_corners=True``. The digit's edge is black, which hides how a call
+# treats the edge; a random image shows it, two cells below.
 import numpy as np
 
 from upsample_helpers import sample_digits
@@ -199,6 +201,19 @@ plain, smoothed = (TORCH_CALLS[name](digit, (50, 50))
 same = np.abs(plain - smoothed).max() < SAME
 print("enlarging, torch's bilinear with antialias=True is the same:", same)
 assert same
+
+# %%
+# On a random image, whose edge is not black, the same calls enlarging 28 →
+# 50 still match, all but one: scikit-image's default, which is 0.2 away.
+# Its ``mode='reflect'`` mirrors the image past its edge, where torch
+# repeats the edge pixel; with ``mode='edge'`` it matches here too.
+
+noise = np.random.default_rng(0).random((28, 28))
+on_noise = closest_torch_calls(LIBRARIES["linear"], noise, 50)
+print(closest_table(on_noise, "linear, a random image, 28 → 50"))
+unmatched = [call for call in on_noise if matches(on_noise, call) is None]
+assert unmatched == ["skimage resize, order 1"]
+assert round(on_noise[unmatched[0]][1], 1) == 0.2
 
 # %%
 # Shrinking 28 → 12, antialiasing sorts them. Pillow's ``BILINEAR`` and

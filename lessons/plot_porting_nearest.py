@@ -7,10 +7,11 @@ closest pixel. The libraries disagree about which pixel that is. This page
 puts torch's two nearest modes beside every nearest call of OpenCV, Pillow,
 torchvision, scikit-image, SciPy, JAX and kornia, and resizes a ramp whose
 values are their own column indices, so that each output column names the
-input column it took. Three rules cover every call, two of them bent by the
-rounding of a scale factor, and the calls part again where an output's
-centre falls exactly on the boundary between two pixels. The porting lesson
-(``plot_porting.py``) does the same for the linear, cubic and area modes.
+input column it took. Three rules cover every call but two, the rounding of
+a scale factor bends the first of them at some sizes, and the calls part
+again where an output's centre falls exactly on the boundary between two
+pixels. The porting lesson (``plot_porting.py``) does the same for the
+linear, cubic and area modes.
 """
 
 # %%
@@ -183,7 +184,8 @@ assert pairs_off == [11, 66]
 # torchvision's ``NEAREST`` and kornia's ``nearest`` call torch: they take
 # torch's columns at all 3,200 pairs, its departures included. A model
 # moved between torch, torchvision and kornia keeps its nearest resize
-# column for column; the step to OpenCV is the one that needs care.
+# column for column; the step to OpenCV's ``INTER_NEAREST``, next, is the
+# one that needs care.
 from functools import partial
 
 torchs = partial(columns_taken, NEAREST_CALLS["torch nearest"])
@@ -232,7 +234,7 @@ assert len(ENLARGING) == 2380
 assert len(found["torch nearest-exact"]["off the floor"]) == 47
 
 # %%
-# Each breaks the ties its own way, and every one but torchvision's
+# They do not all break the ties alike, and every one but torchvision's
 # sometimes takes the other pixel than torch: against torch's
 # ``nearest-exact``, Pillow's ``NEAREST`` differs at 544 pairs, OpenCV's
 # ``INTER_NEAREST_EXACT`` at 544, SciPy's ``grid_mode`` at 75, ``BOX`` at
@@ -254,11 +256,19 @@ print(f"Pillow NEAREST unlike torch at {share:.0%} of the sizes")
 assert f"{share:.0%}" == "17%"
 
 # %%
-# The smallest tie: 2 → 7 columns. Output column 3's centre sits at
+# Pillow and OpenCV break them alike: their columns are the same at all
+# 3,200 pairs. Since Pillow and torch both follow the centre rule, they can
+# part only at a tie. The smallest pair of sizes at which they part is
+# 2 → 7 columns. Output column 3's centre sits at
 # ``3.5·2/7 = 1``, exactly between input pixels 0 and 1, whose centres are
 # at 0.5 and 1.5: neither is nearer, so neither choice is wrong, but Pillow
 # takes 0 and torch takes 1. Every other column agrees.
 
+opencv = partial(columns_taken, NEAREST_CALLS["OpenCV INTER_NEAREST_EXACT"])
+alike = pairs_unlike(NEAREST_CALLS["Pillow NEAREST"], opencv) == []
+first = min(found["Pillow NEAREST"]["unlike torch"])
+print(f"Pillow and OpenCV alike at all pairs: {alike}; first apart: {first}")
+assert alike and first == (2, 7)
 pillow = columns_taken(NEAREST_CALLS["Pillow NEAREST"], 2, 7).astype(int)
 ours = columns_taken(NEAREST_CALLS["torch nearest-exact"], 2, 7).astype(int)
 print(f"2 → 7: Pillow NEAREST {pillow.tolist()},")
@@ -286,9 +296,9 @@ assert jax_sizes == [23, 41, 46, 49, 67]
 #   ``NEAREST_EXACT`` takes its columns at every pair, while Pillow's
 #   ``NEAREST`` (and ``BOX`` enlarging), OpenCV's ``INTER_NEAREST_EXACT``,
 #   SciPy's ``zoom(order=0, grid_mode=True, mode='nearest')`` and JAX's
-#   ``nearest`` break the ties on a pixel boundary their own way;
-# * SciPy's default ``zoom(order=0)`` aligns the corners, which no torch
-#   mode does, and scikit-image's ``resize(order=0)`` antialiases when it
+#   ``nearest`` break some ties on a pixel boundary the other way;
+# * SciPy's default ``zoom(order=0)`` aligns the corners, which neither
+#   torch nearest mode does (``align_corners`` is refused there), and scikit-image's ``resize(order=0)`` antialiases when it
 #   shrinks unless ``anti_aliasing=False``.
 #
 # Where an exact match matters, resize in torch, or choose sizes without

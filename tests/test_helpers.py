@@ -74,6 +74,7 @@ def test_high_pass_removes_constants_and_keeps_a_checkerboard():
 
 def test_split_is_shuffled_disjoint_and_holds_every_class():
     sample = MnistSample()
+    assert list(sample.targets) == sorted(sample.targets)  # why the split must shuffle: the sample is sorted by class
     train, held_out = split_digits(400, 100, seed=0)
     assert train.shape == (400, 1, 28, 28) and held_out.shape == (100, 1, 28, 28)
     order = torch.randperm(5000, generator=torch.Generator().manual_seed(0))  # the split's order, drawn again here
@@ -153,7 +154,7 @@ def test_bilinear_transposed_convolution_maps_channel_c_to_channel_c_only():
     assert block(x)[0, 0].abs().max() == 0 and block(x)[0, 1, 4, 4] == 1.0
 
 
-def test_keep_saves_only_where_lesson_images_names_a_folder(tmp_path, monkeypatch):
+def test_save_for_readme_saves_only_where_lesson_images_names_a_folder(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
     from upsample_helpers import save_for_readme
@@ -169,7 +170,7 @@ def test_keep_saves_only_where_lesson_images_names_a_folder(tmp_path, monkeypatc
 
 
 @pytest.mark.parametrize("blocker", ["a file", "a dangling link"])
-def test_keep_into_a_folder_that_cannot_be_made_names_it(tmp_path, monkeypatch, blocker):
+def test_save_for_readme_into_a_folder_that_cannot_be_made_names_it(tmp_path, monkeypatch, blocker):
     import matplotlib.pyplot as plt
 
     from upsample_helpers import save_for_readme
@@ -187,7 +188,7 @@ def test_keep_into_a_folder_that_cannot_be_made_names_it(tmp_path, monkeypatch, 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["images"]  # nothing made through the link
 
 
-def test_keep_ends_a_lesson_in_one_line_when_the_folder_cannot_be_written(tmp_path):
+def test_save_for_readme_ends_a_lesson_in_one_line_when_the_folder_cannot_be_written(tmp_path):
     """A page run as a script, with $LESSON_IMAGES a file, a link to nowhere or a newline in its name: one line."""
     import subprocess
     import sys
