@@ -30,8 +30,10 @@ def reset_torch(gallery_conf, fname):
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
 
 # The lessons in reading order, as the README lists them.
-LESSON_ORDER = ("plot_modes.py", "plot_nearest.py", "plot_ranks.py", "plot_antialias.py", "plot_checkerboard.py",
-                "plot_decoders.py", "plot_quality.py", "plot_alias_free.py", "plot_equivariance.py", "plot_porting.py",
+LESSON_ORDER = ("plot_modes.py", "plot_nearest.py", "plot_ranks.py", "plot_signals.py",
+                "plot_antialias.py", "plot_checkerboard.py",
+                "plot_decoders.py", "plot_quality.py", "plot_training.py",
+                "plot_alias_free.py", "plot_equivariance.py", "plot_porting.py",
                 "plot_porting_nearest.py", "plot_runtimes.py")
 
 

@@ -293,3 +293,16 @@ def fixed_upsampler(clamped: bool = False, **variant) -> Callable[[torch.Tensor]
         return result.clamp(0, 1) if clamped else result
 
     return upsample
+
+
+def median_seconds(call: Callable[[], object], repeats: int = 7) -> float:
+    """The median wall time of ``repeats`` calls of ``call``, after one call that is not counted."""
+    import time
+
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
