@@ -10,8 +10,8 @@ values are their own column indices, so that each output column names the
 input column it took. Three rules cover every call but two, the rounding of
 a scale factor bends the first of them at some sizes, and the calls part
 again where an output's centre falls exactly on the boundary between two
-pixels. The porting lesson (``plot_porting.py``) does the same for the
-linear, cubic and area modes.
+pixels. The kernel-porting lesson (``plot_porting_kernels.py``) does the
+same for the linear, cubic and area modes.
 """
 
 # %%

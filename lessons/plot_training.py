@@ -22,8 +22,9 @@ measures where a GPU is present.
 # a 2D resize applies one matrix down the rows and one along the columns,
 # ``y = R·x·Cᵀ``. The backward pass of a linear map is its transpose: the
 # gradient that reaches the input is ``Rᵀ·g·C``. For every 2D mode and both
-# ``align_corners``, 7×9 → 12×20, both directions agree with torch to
-# float64 rounding:
+# ``align_corners`` where it applies, 7×9 → 12×20, both directions agree
+# with torch to float64 rounding. (``linear`` and ``trilinear`` are the
+# ``bilinear`` matrix along each of their axes; the tests check them too.)
 import torch
 import torch.nn.functional as F
 

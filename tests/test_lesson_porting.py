@@ -1,4 +1,4 @@
-"""The porting lesson (lessons/plot_porting.py) and its helpers (upsample_helpers.porting): each library's
+"""The porting lessons (lessons/plot_porting.py, plot_porting_kernels.py) and its helpers (upsample_helpers.porting): each library's
 conventions pinned by formulas written from its documentation: the output size of a factor, where pixel centres
 are, antialiasing defaults, which calls antialias, the cubic kernels, and the closest torch call for the calls whose
 documentation says what they compute. Which pixel the nearest calls take: tests/test_lesson_porting_nearest.py."""
@@ -199,7 +199,7 @@ def test_the_cubic_kernels_a_is_read_from_a_dots_response(mode, a):
     response = TORCH_CALLS[mode](np.eye(14), (14, 28))
     for j in range(8, 20):  # away from the borders, where torch clamps the taps
         np.testing.assert_allclose(response[7, j], keys(j / 2 - 0.25 - 7), atol=1e-12)
-    assert run_lesson("plot_porting").cubic_a(TORCH_CALLS[mode]) == pytest.approx(a)
+    assert run_lesson("plot_porting_kernels").cubic_a(TORCH_CALLS[mode]) == pytest.approx(a)
 
 
 def test_every_linear_call_samples_where_its_convention_puts_output_5():
@@ -228,3 +228,9 @@ def test_the_recipes_calls_equal_their_torch_call_on_other_images_and_sizes():
             family = next(family for family, calls in LIBRARIES.items() if call in calls)
             theirs = np.asarray(LIBRARIES[family][call](image, size), dtype=np.float64)
             np.testing.assert_allclose(theirs, TORCH_CALLS[torch_call](image, size), atol=2e-5, err_msg=call)
+
+
+def test_the_sizes_centres_and_antialiasing_page_runs_whole():
+    page = run_lesson("plot_porting")
+    assert max(len(line) for line in page.printed) <= 80
+    assert page.sides[1.8]["nn.Upsample"] == 57 and page.sides[1.8]["SciPy zoom"] == 58

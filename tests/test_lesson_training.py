@@ -191,3 +191,21 @@ def test_the_page_runs_whole():
     assert max(len(line) for line in page.printed) <= 80
     assert page.raising == ["linear", "bilinear", "bicubic", "trilinear"]
     assert all(set(counts.values()) == {1} for counts in page.distinct.values())
+
+
+@pytest.mark.parametrize("corners", [False, True])
+def test_linear_and_trilinear_are_the_bilinear_matrix_along_each_axis(corners):
+    generator = torch.Generator().manual_seed(5)
+    signal = torch.rand(2, 3, 7, dtype=torch.float64, generator=generator, requires_grad=True)
+    volume = torch.rand(1, 2, 4, 5, 6, dtype=torch.float64, generator=generator, requires_grad=True)
+    a = torch.from_numpy(linear_matrix(7, 12, align_corners=corners))
+    y = F.interpolate(signal, size=12, mode="linear", align_corners=corners)
+    g = torch.rand_like(y)
+    y.backward(g)
+    torch.testing.assert_close(y, signal.detach() @ a.T)
+    torch.testing.assert_close(signal.grad, g @ a)
+    d, h, w = (torch.from_numpy(linear_matrix(n, m, align_corners=corners)) for n, m in ((4, 9), (5, 3), (6, 11)))
+    expected = torch.einsum("ai,bj,ck,nzijk->nzabc", d, h, w, volume.detach())
+    torch.testing.assert_close(F.interpolate(volume, size=(9, 3, 11), mode="trilinear", align_corners=corners),
+                               expected)
+    np.testing.assert_allclose(interpolation_matrix(7, 12, "bilinear", corners).numpy(), a.numpy(), atol=1e-12)

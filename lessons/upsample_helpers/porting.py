@@ -1,4 +1,5 @@
-"""The porting lessons' calls and measuring code (lessons/plot_porting.py, lessons/plot_porting_nearest.py).
+"""The porting lessons' calls and measuring code (lessons/plot_porting.py, plot_porting_kernels.py,
+plot_porting_nearest.py).
 
 Every library's resize as a function ``(image, (height, width)) → array``, torch's resizes beside them, and what
 the pages measure with them: the output size of a factor, where pixel centres are, the antialias defaults, the
