@@ -44,15 +44,16 @@ def distinct_gradients(layer, x: torch.Tensor, weight: torch.Tensor) -> int | st
     return len(seen)
 
 
-def measure(device: torch.device, large_side: int = 12288) -> dict:
+def measure(device: torch.device, large_side: int = 12288, batch: tuple[int, int, int, int] = (8, 16, 64, 64)) -> dict:
     """Every measurement on ``device``. The large case doubles a channels_last batch of 2 × 2 × ``large_side``² in
     bfloat16 with ``nearest`` (by default 2.4e9 output elements, past 2^31: 4.5 GiB), the case pytorch issues
-    #141831 and #129118 report returning zeros on CUDA. The tests run it on the CPU with a small side."""
+    #141831 and #129118 report returning zeros on CUDA. The repeated backward passes doubled ``batch``. The tests
+    run it all on the CPU, small."""
     from upsample_helpers.training import MatrixBilinear, interpolate_in_pieces
 
     generator = torch.Generator().manual_seed(0)
-    x = torch.rand(8, 16, 64, 64, generator=generator).to(device)
-    weight = torch.rand(8, 16, 128, 128, generator=generator).to(device)
+    x = torch.rand(batch, generator=generator).to(device)
+    weight = torch.rand(*batch[:2], 2 * batch[2], 2 * batch[3], generator=generator).to(device)
     repeatability = {}
     for strict in (False, True):
         torch.use_deterministic_algorithms(strict)
@@ -62,7 +63,7 @@ def measure(device: torch.device, large_side: int = 12288) -> dict:
                     lambda t, m=mode: F.interpolate(t, scale_factor=2, mode=m), x, weight)
         finally:
             torch.use_deterministic_algorithms(False)
-    repeatability["MatrixBilinear"] = distinct_gradients(MatrixBilinear((128, 128)), x, weight)
+    repeatability["MatrixBilinear"] = distinct_gradients(MatrixBilinear(tuple(weight.shape[-2:])), x, weight)
 
     half = {}
     for dtype in (torch.bfloat16, torch.float16):

@@ -128,9 +128,9 @@ assert eq_t([error]) == float("inf")
 # With real weights and the waves, the products at two positions are the
 # same numbers, but nothing promises that torch's convolution adds them in
 # the same order, so the sums may round differently, by an amount that can
-# depend on the processor's kernels. The check is therefore a float limit.
-# The score stays above a float limit of 250 dB (float64 rounds at
-# about 1e-16 of the values, 320 dB), for whole and for sub-pixel shifts.
+# depend on the processor's kernels. So the check is a float limit: the
+# score stays above 250 dB (float64 rounds at about 1e-16 of the values,
+# 320 dB), for whole and for sub-pixel shifts.
 from upsample_helpers.alias_free import FLOAT_LIMIT, measure
 
 torch.manual_seed(0)

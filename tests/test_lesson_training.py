@@ -174,7 +174,7 @@ def test_the_kept_benchmark_holds_both_kernel_levels_on_one_thread():
 def test_the_cuda_check_runs_its_measurements_on_the_cpu():
     """The GPU script's code, run where this suite runs: every backward repeats on the CPU, and the pieces are the
     whole (a small 'large' case)."""
-    result = check_cuda.measure(torch.device("cpu"), large_side=32)
+    result = check_cuda.measure(torch.device("cpu"), large_side=32, batch=(2, 3, 16, 16))
     assert set(result["repeatability"].values()) == {1}
     assert set(result["half precision"].values()) == {"runs"}
     assert result["past 2^31 elements"] == {"elements": 2 * 2 * 64 * 64, "split equals whole": True,
