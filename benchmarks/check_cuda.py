@@ -25,8 +25,9 @@ import torch.nn.functional as F
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from upsample_files import write_atomically  # noqa: E402
+from upsample_helpers.training import CUDA_RESULTS, MatrixBilinear, interpolate_in_pieces  # noqa: E402
 
-RESULTS = HERE.parent / "lessons" / "upsample_helpers" / "cuda.json"
+RESULTS = CUDA_RESULTS  # kept with the lesson's helpers, which read it
 MODES = ("nearest", "nearest-exact", "bilinear", "bicubic", "area")
 REPEATS = 20
 
@@ -49,8 +50,6 @@ def measure(device: torch.device, large_side: int = 12288, batch: tuple[int, int
     bfloat16 with ``nearest`` (by default 2.4e9 output elements, past 2^31: 4.5 GiB), the case pytorch issues
     #141831 and #129118 report returning zeros on CUDA. The repeated backward passes doubled ``batch``. The tests
     run it all on the CPU, small."""
-    from upsample_helpers.training import MatrixBilinear, interpolate_in_pieces
-
     generator = torch.Generator().manual_seed(0)
     x = torch.rand(batch, generator=generator).to(device)
     weight = torch.rand(*batch[:2], 2 * batch[2], 2 * batch[3], generator=generator).to(device)

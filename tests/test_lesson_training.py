@@ -44,14 +44,14 @@ def reference_matrix(n_in: int, n_out: int, mode: str, corners: bool | None) -> 
     return (linear_matrix if mode == "bilinear" else cubic_matrix)(n_in, n_out, align_corners=bool(corners))
 
 
-@pytest.mark.parametrize("mode, corners", list(SEPARABLE), ids=[f"{m}-{c}" for m, c in SEPARABLE])
+@pytest.mark.parametrize("mode, corners", SEPARABLE, ids=[f"{m}-{c}" for m, c in SEPARABLE])
 @pytest.mark.parametrize("n_in, n_out", SIZES)
 def test_interpolation_matrix_is_the_reference_matrix(mode, corners, n_in, n_out):
     np.testing.assert_allclose(interpolation_matrix(n_in, n_out, mode, corners).numpy(),
                                reference_matrix(n_in, n_out, mode, corners), atol=1e-12)
 
 
-@pytest.mark.parametrize("mode, corners", list(SEPARABLE), ids=[f"{m}-{c}" for m, c in SEPARABLE])
+@pytest.mark.parametrize("mode, corners", SEPARABLE, ids=[f"{m}-{c}" for m, c in SEPARABLE])
 def test_torchs_forward_is_the_matrices_and_its_backward_their_transposes(mode, corners):
     generator = torch.Generator().manual_seed(3)
     x = torch.rand(2, 2, 6, 11, dtype=torch.float64, generator=generator, requires_grad=True)

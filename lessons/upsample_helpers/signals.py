@@ -81,10 +81,7 @@ def resample(x: torch.Tensor, up: int, down: int, zeros: int = 10, beta: float =
 def level_db(signal: torch.Tensor, freq: int) -> float:
     """The level in dB of the component at ``freq`` Hz of a one-second ``signal``, with a Hann window: a cosine
     of amplitude 1 reads 0 dB. (Whole hertz fall on a bin; the window keeps the signal's two ends out.)"""
-    n = signal.shape[-1]
-    window = torch.hann_window(n, periodic=True, dtype=torch.float64)
-    spectrum = torch.fft.rfft(signal.double() * window)
-    return 20 * math.log10(spectrum[freq].abs().item() / (window.sum().item() / 2))
+    return spectrum_db(signal)[freq].item()
 
 
 def spectrum_db(signal: torch.Tensor) -> torch.Tensor:

@@ -26,10 +26,10 @@ def kept_results(path: Path = BENCHMARK) -> dict:
     return json.loads(path.read_text())
 
 
-SEPARABLE = {  # (mode, align_corners): the rank it runs in
-    ("nearest", None): 2, ("nearest-exact", None): 2, ("area", None): 2,
-    ("bilinear", False): 2, ("bilinear", True): 2, ("bicubic", False): 2, ("bicubic", True): 2,
-}
+SEPARABLE = (  # (mode, align_corners) of every 2D mode, align_corners where it applies
+    ("nearest", None), ("nearest-exact", None), ("area", None),
+    ("bilinear", False), ("bilinear", True), ("bicubic", False), ("bicubic", True),
+)
 
 
 def _positions(n_in: int, n_out: int, align_corners: bool) -> torch.Tensor:
