@@ -32,7 +32,8 @@ def reset_torch(gallery_conf, fname):
 # The lessons in reading order, as the README lists them.
 LESSON_ORDER = ("plot_modes.py", "plot_nearest.py", "plot_ranks.py", "plot_signals.py",
                 "plot_antialias.py", "plot_checkerboard.py",
-                "plot_decoders.py", "plot_quality.py", "plot_training.py",
+                "plot_decoders.py", "plot_encoder_decoder.py", "plot_quality.py",
+                "plot_training.py",
                 "plot_alias_free.py", "plot_equivariance.py", "plot_porting.py",
                 "plot_porting_kernels.py",
                 "plot_porting_nearest.py", "plot_runtimes.py")
