@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("plot_decoders.py", "plot_encoder_decoder.py", "plot_quality.py", "plot_signals.py")  # the pages that say that this holds
+# the pages that say that this holds
+PAGES = ("plot_decoders.py", "plot_encoder_decoder.py", "plot_quality.py", "plot_signals.py")
 ASSERTED = ("plot_training.py",)  # pages run at the default level only for their asserts
 TIMING = re.compile(r"^trained .* in \d+ s")  # a line that may differ: wall time
 TIMES = re.compile(r" *\d+\.\d+ ms| *\d+×$")  # a measured time, and a ratio of two
