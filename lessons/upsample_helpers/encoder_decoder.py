@@ -446,7 +446,7 @@ def plot_masks(image: torch.Tensor, masks: dict[str, torch.Tensor], reference: s
     """The image, then each mask in ``masks`` (its title its key) above where it differs from ``masks[reference]``
     (enlarged to the reference's size with 'nearest' to compare); the reference is drawn alone."""
     colours, norm = label_colours()
-    figure, axes = plt.subplots(2, len(masks) + 1, figsize=(2.1 * (len(masks) + 1), 4.6), layout="constrained")
+    figure, axes = plt.subplots(2, len(masks) + 1, figsize=(1.45 * (len(masks) + 1), 3.4), layout="constrained")
     axes[0, 0].imshow(image.numpy(), cmap="gray", vmin=0, vmax=1)
     axes[0, 0].set_title("the image", fontsize=9)
     axes[1, 0].set_axis_off()
