@@ -3,7 +3,8 @@ two threads and at ATEN_CPU_CAPABILITY=default on one thread, as their pages and
 
 torch picks its CPU kernels by processor; ``default`` is the level every x86 processor has. Each page runs as a
 script twice, and what it prints is compared line by line, except the line that reports how long training took;
-the times the signals lesson measures (milliseconds, and their ratios) are blanked before the comparison. The
+the times the signals and quality lessons measure (milli- and microseconds, and ratios) are blanked before the
+comparison. The
 training lesson's float32 errors move with the kernels, so it is run at the default level for its asserts alone.
 """
 
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("plot_decoders.py", "plot_encoder_decoder.py", "plot_quality.py", "plot_signals.py")
 ASSERTED = ("plot_training.py",)  # pages run at the default level only for their asserts
 TIMING = re.compile(r"^trained .* in \d+ s")  # a line that may differ: wall time
-TIMES = re.compile(r" *\d+\.\d+ ms| *\d+×$")  # a measured time, and a ratio of two
+TIMES = re.compile(r" *\d+\.\d+ [mµ]s| *\d+×$")  # a measured time, and a ratio of two
 
 
 def printed(page: str, **variables: str) -> list[str]:

@@ -174,6 +174,21 @@ TRAINING_THREADS = 1
 SEEDS = (0, 1, 2)
 
 
+def draw_weights(model: nn.Module, generator: torch.Generator) -> nn.Module:
+    """Draw every convolution's weights and bias in ``model`` as torch's default does, uniform in ±1/√fan_in, but
+    as (2·rand − 1)·bound in the parameters' own dtype: torch's ``uniform_(−bound, bound)`` can round differently
+    at different CPU kernel levels (by one unit in the last place, AVX-512 against the default level), and a
+    training this small carries that difference through to the numbers a page prints."""
+    with torch.no_grad():
+        for layer in model.modules():
+            if isinstance(layer, nn.Conv2d):
+                bound = layer.weight[0].numel() ** -0.5  # 1/√(C_in · k · k)
+                for parameter in (layer.weight, layer.bias):
+                    drawn = torch.rand(parameter.shape, dtype=parameter.dtype, generator=generator)
+                    parameter.copy_((2 * drawn - 1) * bound)
+    return model
+
+
 def train(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, epochs: int, seed: int,
           batch_size: int = 64, learning_rate: float = 3e-3) -> nn.Module:
     """Fit ``model`` so that model(inputs[i]) ≈ targets[i]: Adam on the mean squared error, batches in an order
@@ -233,7 +248,9 @@ class ESPCN(nn.Module):
 
     ESPCN's upsampling (Shi et al., 2016): four values per small pixel, put in place by the shuffle.
     ``icnr``: the last convolution starts as ICNR (icnr_). ``residual``: the output is added to the input's
-    bicubic upsampling, so that the network only learns the correction.
+    bicubic upsampling, so that the network only learns the correction. That upsampling is F.interpolate's
+    (align_corners=False) written as two matrix products, bicubic_matrix, so that it rounds the same at every
+    CPU kernel level: F.interpolate's own bicubic kernel can differ in the last bit between them.
     """
 
     def __init__(self, icnr: bool = False, residual: bool = False, width: int = 16) -> None:
@@ -248,7 +265,19 @@ class ESPCN(nn.Module):
 
     def forward(self, small: torch.Tensor) -> torch.Tensor:
         out = self.body(small)
-        return out + F.interpolate(small, scale_factor=2, mode="bicubic") if self.residual else out
+        if not self.residual:
+            return out
+        height, width = small.shape[-2:]
+        rows, columns = (bicubic_matrix(side, 2 * side).to(small.dtype) for side in (height, width))
+        return out + rows @ small @ columns.T
+
+
+def bicubic_matrix(size_in: int, size_out: int) -> torch.Tensor:
+    """F.interpolate's bicubic resize (align_corners=False) along one side, as a (size_out, size_in) matrix: row i
+    holds the weight output pixel i gives each input pixel. Read off by resizing each one-hot input; a 2D bicubic
+    resize of X is then rows @ X @ columns.T, the mode being separable."""
+    one_hots = torch.eye(size_in, dtype=torch.float64).view(size_in, 1, size_in, 1)
+    return F.interpolate(one_hots, size=(size_out, 1), mode="bicubic")[:, 0, :, 0].T
 
 
 # ---------------------------------------------------------------------------

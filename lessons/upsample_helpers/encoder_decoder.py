@@ -20,6 +20,7 @@ from upsample_helpers import (
     SEEDS,
     TRAINING_DTYPE,
     TRAINING_THREADS,
+    draw_weights,
     hide_ticks,
     mean_low_high,
 )
@@ -307,18 +308,9 @@ class Segmenter(nn.Module):
         )
 
     def reset_parameters(self, generator: torch.Generator) -> Segmenter:
-        """Draw every weight and bias as torch's default does for a convolution, uniform in ±1/√fan_in, but as
-        (2·rand − 1)·bound in the parameters' own dtype: torch's ``uniform_(−bound, bound)`` can round differently
-        at different CPU kernel levels (by one unit in the last place, AVX-512 against the default level), and a
-        training this small carries that difference through to the numbers the page prints."""
-        with torch.no_grad():
-            for layer in self.layers:
-                if isinstance(layer, nn.Conv2d):
-                    bound = layer.weight[0].numel() ** -0.5  # 1/√(C_in · k · k)
-                    for parameter in (layer.weight, layer.bias):
-                        drawn = torch.rand(parameter.shape, dtype=parameter.dtype, generator=generator)
-                        parameter.copy_((2 * drawn - 1) * bound)
-        return self
+        """Every weight and bias drawn from ``generator`` as torch's default range, the same at every CPU kernel
+        level (draw_weights)."""
+        return draw_weights(self, generator)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.layers(images)
