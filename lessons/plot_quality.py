@@ -30,7 +30,9 @@ import upsample_helpers as helpers
 from upsample_helpers import content_aware, quality
 
 FIXED, LEARNED, SMALL = quality.FIXED, quality.LEARNED, quality.SMALL
-digits, held_out = (part.to(helpers.TRAINING_DTYPE) for part in helpers.split_digits(2300, 1000))
+digits, held_out = helpers.split_digits(2300, 1000)
+digits = digits.to(helpers.TRAINING_DTYPE)
+held_out = held_out.to(helpers.TRAINING_DTYPE)
 train_digits, valid = digits[:2000], digits[2000:]
 small = helpers.shrink(held_out, SMALL)
 results = {"(all black)": [torch.zeros_like(held_out)]}
@@ -48,7 +50,8 @@ print(textwrap.fill("fixed: " + "; ".join(FIXED), 80, subsequent_indent="  "))
 
 for align_corners in (True, False):
     centres = content_aware.normalised(torch.arange(4.0), 4, align_corners)
-    print(f"align_corners={align_corners!s:<5}: pixel centres at", [round(x, 3) for x in centres.tolist()])
+    rounded = [round(x, 3) for x in centres.tolist()]
+    print(f"align_corners={align_corners!s:<5}: pixel centres at {rounded}")
 
 # %%
 # ``F.interpolate``'s bilinear mode is ``grid_sample`` on a grid of its own: output pixel *i* reads input
@@ -59,16 +62,17 @@ for align_corners in (True, False):
 # ``grid_sample`` mixes in zeros unless told ``padding_mode="border"``:
 
 positions = content_aware.source_positions(SMALL, 28, align_corners=False)
-print("half-pixel rule, first and last positions read:", positions[[0, -1]].tolist())
+print("half-pixel rule, first and last positions:", positions[[0, -1]].tolist())
 for align_corners in (False, True):
-    grid = content_aware.bilinear_grid((SMALL, SMALL), (28, 28), align_corners).to(small.dtype)
-    grid = grid.expand(len(small), -1, -1, -1)
-    resized = F.interpolate(small, size=28, mode="bilinear", align_corners=align_corners)
+    corners = {"align_corners": align_corners}
+    grid = content_aware.bilinear_grid((SMALL, SMALL), (28, 28), **corners)
+    grid = grid.to(small.dtype).expand(len(small), -1, -1, -1)
+    resized = F.interpolate(small, size=28, mode="bilinear", **corners)
     for padding in ("zeros", "border"):
-        sampled = F.grid_sample(small, grid, padding_mode=padding, align_corners=align_corners)
+        sampled = F.grid_sample(small, grid, padding_mode=padding, **corners)
         difference = (sampled - resized).abs().max().item()
-        print(f"align_corners={align_corners!s:<5}, padding_mode={padding!r:<8}: largest difference "
-              f"{difference:.1e}")
+        print(f"align_corners={align_corners!s:<5}, {padding:<6} padding: "
+              f"largest difference {difference:.1e}")
         assert (difference < 1e-14) == (padding == "border" or align_corners)
 
 # %%
@@ -120,13 +124,13 @@ crop = digits[:, :, quality.CROP, quality.CROP]
 print(f"ink inside the central 20×20: {crop.sum() / digits.sum():.1%}")
 fits, seconds = quality.train_learned(train_digits, valid)
 print(quality.kept_table(fits))
-print(f"trained {len(LEARNED)} upsamplers × {len(helpers.SEEDS)} seeds in {seconds:.0f} s")
+print(f"trained every upsampler and seed in {seconds:.0f} s")
 
 # %%
-# The learning curves show where each one levels off. The dashed line is bicubic's validation PSNR, for
-# scale.
+# The learning curves show where each one levels off; a dot marks the epoch whose weights the table below
+# uses, and the dashed line is bicubic's validation PSNR, for scale.
 
-bicubic_valid = helpers.psnr(FIXED["bicubic"](helpers.shrink(valid, SMALL)), valid)[0]
+bicubic_valid = helpers.psnr(FIXED["bicubic"](helpers.shrink(valid)), valid)[0]
 figure = quality.plot_curves(fits, ("bicubic", bicubic_valid))
 plt.show()
 
@@ -148,11 +152,13 @@ plt.show()
 # Since the logarithm is concave, the pooled PSNR is never above the mean one. For scale: 20 dB is a
 # root-mean-square error of a tenth of black to white (10·log10(1/0.1²) = 20), 30 dB of about a thirtieth.
 
-results |= {name: [quality.in_batches(run.model, small) for run in runs] for name, runs in fits.items()}
+for name, runs in fits.items():
+    results[name] = [quality.in_batches(run.model, small) for run in runs]
 measure = quality.measure_all(results, held_out)
 sizes = {name: quality.parameters(runs[0].model) for name, runs in fits.items()}
 upsamplers = {**FIXED, **{name: runs[0].model for name, runs in fits.items()}}
-times = {name: quality.microseconds_per_image(upsample, small) for name, upsample in upsamplers.items()}
+times = {name: quality.microseconds_per_image(upsample, small)
+         for name, upsample in upsamplers.items()}
 print(f"{len(held_out)} held-out digits, 28×28 → 14×14 (area) → 28×28:")
 print(quality.scores_table(measure, sizes, times))
 background = (held_out == 0).double().mean().item()
@@ -215,19 +221,20 @@ assert same == [True, True]
 # seed and CARAFE's highest are the closest pair (printed below).
 
 best_fixed = max(psnr[name] for name in FIXED)
-lowest = {name: min(measure[name]["psnr"]) for name in LEARNED}
-print(f"best fixed {best_fixed:.2f} dB; lowest seed of each learned one:",
-      ", ".join(f"{name} {value:.2f}" for name, value in lowest.items()))
+by_seed = {name: measure[name]["psnr"] for name in LEARNED}
+print(f"best fixed: {best_fixed:.2f} dB; the lowest seed of each learned one:")
+for name in LEARNED:
+    print(f"  {name:<19}{min(by_seed[name]):.2f} dB")
 for name in ("ESPCN", "bicubic + residual", "CARAFE", "DySample"):
-    assert lowest[name] > best_fixed + 4
-control = measure["features, bilinear"]["psnr"]
-assert max(control) < 21 and max(abs(value - best_fixed) for value in control) < 0.15
-assert min(measure["DySample"]["psnr"]) > max(control) + 4
-assert helpers.clearly_below(measure["DySample"]["psnr"], measure["CARAFE"]["psnr"])
+    assert min(by_seed[name]) > best_fixed + 4
+control = by_seed["features, bilinear"]
+assert max(control) < 21 and max(abs(v - best_fixed) for v in control) < 0.15
+assert min(by_seed["DySample"]) > max(control) + 4
+assert helpers.clearly_below(by_seed["DySample"], by_seed["CARAFE"])
 order = ("DySample", "CARAFE", "ESPCN", "bicubic + residual")
 gaps = {}
 for low, high in itertools.pairwise(order):
-    gaps[high, low] = min(measure[high]["psnr"]) - max(measure[low]["psnr"])
+    gaps[high, low] = min(by_seed[high]) - max(by_seed[low])
     print(f"{high}'s lowest seed − {low}'s highest: {gaps[high, low]:.2f} dB")
 assert min(gaps.values()) > 0 and min(gaps, key=gaps.get) == ("ESPCN", "CARAFE")
 
@@ -287,13 +294,16 @@ print(quality.pieces_table(pieces))
 # and ends with a number of pieces closer to the originals'; every fixed mode's results have more pieces
 # than the originals.
 
-invented = {name: max(count[1] for count in counts) for name, counts in pieces.items()}
-missed = {name: [count[2] for count in counts] for name, counts in pieces.items()}
-count_gap = {name: [abs(count[0] - original[0]) for count in counts] for name, counts in pieces.items()}
+invented = {name: max(c[1] for c in counts) for name, counts in pieces.items()}
+missed = {name: [c[2] for c in counts] for name, counts in pieces.items()}
+count_gap = {name: [abs(c[0] - original[0]) for c in counts]
+             for name, counts in pieces.items()}
 most_missed_learned = max(max(missed[name]) for name in LEARNED)
 fewest_missed_fixed = min(min(missed[name]) for name in FIXED)
-print(f"missed: at most {most_missed_learned} (learned, any seed), at least {fewest_missed_fixed} (fixed)")
-assert max(invented, key=invented.get) == "bilinear, corners" and max(invented.values()) < 20
+print(f"missed: at most {most_missed_learned} (learned, any seed), "
+      f"at least {fewest_missed_fixed} (fixed)")
+assert max(invented, key=invented.get) == "bilinear, corners"
+assert max(invented.values()) < 20
 assert most_missed_learned < fewest_missed_fixed
 for name in LEARNED:
     assert max(count_gap[name]) < min(min(count_gap[fixed]) for fixed in FIXED)

@@ -81,23 +81,6 @@ def test_learned_upsamplers_double_and_count_their_parameters_as_the_formula_doe
         assert quality.parameters(model) == expected[name], name
 
 
-@pytest.mark.parametrize(("size_in", "size_out"), [(14, 28), (5, 9), (7, 3)])
-def test_bicubic_matrix_products_are_interpolates_bicubic(size_in, size_out):
-    from upsample_helpers import bicubic_matrix
-
-    image = torch.rand(2, 3, size_in, size_in + 2, dtype=torch.float64)
-    rows, columns = bicubic_matrix(size_in, size_out), bicubic_matrix(size_in + 2, size_out + 3)
-    expected = F.interpolate(image, size=(size_out, size_out + 3), mode="bicubic")
-    torch.testing.assert_close(rows @ image @ columns.T, expected, rtol=0, atol=1e-12)
-    if size_out == 2 * size_in:  # doubling: output 6 reads position 2.75, output 7 position 3.25
-        def cubic(x, a=-0.75):  # Keys' cubic convolution, with torch's a
-            x = abs(x)
-            return (a + 2) * x**3 - (a + 3) * x**2 + 1 if x <= 1 else a * x**3 - 5 * a * x**2 + 8 * a * x - 4 * a
-
-        taps = [cubic(2.75 - k) for k in range(1, 5)]  # inputs 1, 2, 3, 4
-        assert rows[6, 1:5].tolist() == taps and rows[7, 2:6].tolist() == taps[::-1]
-
-
 def test_the_residual_one_without_its_correction_is_bicubic():
     model = LEARNED["bicubic + residual"]()
     small = torch.rand(2, 1, 14, 14)

@@ -248,9 +248,7 @@ class ESPCN(nn.Module):
 
     ESPCN's upsampling (Shi et al., 2016): four values per small pixel, put in place by the shuffle.
     ``icnr``: the last convolution starts as ICNR (icnr_). ``residual``: the output is added to the input's
-    bicubic upsampling, so that the network only learns the correction. That upsampling is F.interpolate's
-    (align_corners=False) written as two matrix products, bicubic_matrix, so that it rounds the same at every
-    CPU kernel level: F.interpolate's own bicubic kernel can differ in the last bit between them.
+    bicubic upsampling, so that the network only learns the correction.
     """
 
     def __init__(self, icnr: bool = False, residual: bool = False, width: int = 16) -> None:
@@ -265,19 +263,7 @@ class ESPCN(nn.Module):
 
     def forward(self, small: torch.Tensor) -> torch.Tensor:
         out = self.body(small)
-        if not self.residual:
-            return out
-        height, width = small.shape[-2:]
-        rows, columns = (bicubic_matrix(side, 2 * side).to(small.dtype) for side in (height, width))
-        return out + rows @ small @ columns.T
-
-
-def bicubic_matrix(size_in: int, size_out: int) -> torch.Tensor:
-    """F.interpolate's bicubic resize (align_corners=False) along one side, as a (size_out, size_in) matrix: row i
-    holds the weight output pixel i gives each input pixel. Read off by resizing each one-hot input; a 2D bicubic
-    resize of X is then rows @ X @ columns.T, the mode being separable."""
-    one_hots = torch.eye(size_in, dtype=torch.float64).view(size_in, 1, size_in, 1)
-    return F.interpolate(one_hots, size=(size_out, 1), mode="bicubic")[:, 0, :, 0].T
+        return out + F.interpolate(small, scale_factor=2, mode="bicubic") if self.residual else out
 
 
 # ---------------------------------------------------------------------------
