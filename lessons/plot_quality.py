@@ -12,13 +12,16 @@ SSIM, and ask what the numbers do not say.
 # %%
 # The fixed upsamplers
 # --------------------
-# Every mode that works on 2D images, and ``lanczos`` (``F.interpolate`` only); the "clamped" rows cut the
-# overshoot back to 0..1, as a picture would. An all-black image joins them, for scale: what showing
-# nothing at all scores.
+# Every mode that works on 2D images, and ``lanczos`` (``F.interpolate``
+# only); the "clamped" rows cut the overshoot back to 0..1, as a picture
+# would. An all-black image joins them, for scale: what showing nothing at
+# all scores.
 #
-# Shrinking first is what gives every result a true image to be compared with. It also fixes what the
-# learned upsamplers learn: to undo *this* shrinking (2×2 means) on *these* images (digits). A learned
-# upsampler is only as general as the pairs it was trained on; the fixed modes assume nothing.
+# Shrinking first is what gives every result a true image to be compared
+# with. It also fixes what the learned upsamplers learn: to undo *this*
+# shrinking (2×2 means) on *these* images (digits). A learned upsampler is
+# only as general as the pairs it was trained on; the fixed modes are fitted
+# to no images (each assumes only its own interpolation kernel).
 import itertools
 import textwrap
 
@@ -42,11 +45,13 @@ print(textwrap.fill("fixed: " + "; ".join(FIXED), 80, subsequent_indent="  "))
 # %%
 # Where ``grid_sample`` samples
 # -----------------------------
-# ``F.grid_sample(input, grid)`` reads the input at any positions you give it, in normalised coordinates:
-# −1 is the left (top) end of the image and 1 the right (bottom) end. Which ends, depends on
-# ``align_corners``: with ``True``, −1 and 1 are the centres of the first and last pixels; with ``False``,
-# their outer edges, half a pixel beyond the centres. So the same pixel has two different coordinates.
-# Here are the centres of the four pixels of a row:
+# ``F.grid_sample(input, grid)`` reads the input at any positions you give
+# it, in normalised coordinates: −1 is the left (top) end of the image and 1
+# the right (bottom) end. Which ends, depends on ``align_corners``: with
+# ``True``, −1 and 1 are the centres of the first and last pixels; with
+# ``False``, their outer edges, half a pixel beyond the centres. So the same
+# pixel has two different coordinates. Here are the centres of the four
+# pixels of a row:
 
 for align_corners in (True, False):
     centres = content_aware.normalised(torch.arange(4.0), 4, align_corners)
@@ -54,12 +59,15 @@ for align_corners in (True, False):
     print(f"align_corners={align_corners!s:<5}: pixel centres at {rounded}")
 
 # %%
-# ``F.interpolate``'s bilinear mode is ``grid_sample`` on a grid of its own: output pixel *i* reads input
-# position ``(i + 0.5)·in/out − 0.5`` (the half-pixel rule, ``align_corners=False``) or ``i·(in − 1)/(out −
-# 1)`` (``True``). Put those positions on the grid, in the same ``align_corners``' coordinates. One more
-# setting matters: doubling with the half-pixel rule, the first output pixel reads position −0.25, a
-# quarter of a pixel outside the image. ``F.interpolate`` repeats the edge pixel there, while
-# ``grid_sample`` mixes in zeros unless told ``padding_mode="border"``:
+# ``F.interpolate``'s bilinear mode is ``grid_sample`` on a grid of its own:
+# output pixel *i* reads input position ``(i + 0.5)·in/out − 0.5`` (the
+# half-pixel rule, ``align_corners=False``) or ``i·(in − 1)/(out − 1)``
+# (``True``). Put those positions on the grid, in the same
+# ``align_corners``' coordinates. One more setting matters: doubling with
+# the half-pixel rule, the first output pixel reads position −0.25, a
+# quarter of a pixel outside the image. ``F.interpolate`` repeats the edge
+# pixel there; ``grid_sample`` mixes in zeros with its default
+# ``padding_mode="zeros"``, and repeats the edge with ``"border"``:
 
 positions = content_aware.source_positions(SMALL, 28, align_corners=False)
 print("half-pixel rule, first and last positions:", positions[[0, -1]].tolist())
@@ -76,28 +84,36 @@ for align_corners in (False, True):
         assert (difference < 1e-14) == (padding == "border" or align_corners)
 
 # %%
-# With ``padding_mode="border"`` the two agree on every held-out digit to the last bits of float64; with
-# ``align_corners=True`` no position falls outside, and the padding does not matter.
+# With ``padding_mode="border"`` the two agree on every held-out digit to
+# the last bits of float64; with ``align_corners=True`` no position falls
+# outside, and the padding does not matter.
 
 # %%
 # The learned upsamplers
 # ----------------------
-# ``ESPCN`` computes features from the 14×14 image with two convolutions (8 channels), then four values per
-# small pixel with a third, and puts them in place with ``PixelShuffle(2)``. ``bicubic + residual`` adds
-# what ESPCN computes to a bicubic upsampling, so it only learns the correction.
+# ``ESPCN`` computes features from the 14×14 image with two convolutions (8
+# channels), then four values per small pixel with a third, and puts them in
+# place with ``PixelShuffle(2)``. ``bicubic + residual`` adds what ESPCN
+# computes to a bicubic upsampling, so it only learns the correction.
 #
-# The other three share ESPCN's first two layers and compute one grey map at 14×14 from the features; they
-# differ in how they enlarge that map. ``features, bilinear`` enlarges it bilinearly: the same network with
-# a fixed upsampler. ``CARAFE`` (Wang et al., 2019) predicts, for every output pixel, a 3×3 kernel from the
-# features, makes its weights positive and summing to 1 (a softmax), and takes that weighted mean of the
-# 3×3 neighbourhood around the small pixel the output pixel lies in. ``DySample`` (Liu et al., 2023)
-# predicts, for every output pixel, an offset from the position bilinear upsampling reads (a quarter of a 1×1
-# convolution of the features) and reads the grey map there with bilinear ``grid_sample``. Its offsets
-# start at zero, so an untrained DySample enlarges exactly as ``features, bilinear`` does: what training
-# adds is where to read. Both are written in ``upsample_helpers/content_aware.py`` with ``unfold`` and
-# ``grid_sample``. Their papers enlarge detectors' feature maps of many channels: CARAFE there predicts
-# 5×5 kernels through a 64-channel compressor and a 3×3 encoder, and DySample splits the channels into 4
-# groups, each with offsets of its own.
+# The other three share ESPCN's first two layers and compute one grey map at
+# 14×14 from the features; they differ in how they enlarge that map.
+# ``features, bilinear`` enlarges it bilinearly (``align_corners=False``):
+# the same network with a fixed upsampler. ``CARAFE`` (Wang et al., 2019)
+# predicts, for every output pixel, a 3×3 kernel from the features, makes
+# its weights positive and summing to 1 (a softmax), and takes that weighted
+# mean of the 3×3 neighbourhood around the small pixel the output pixel lies
+# in. ``DySample`` (Liu et al., 2023) predicts, for every output pixel, an
+# offset from the position bilinear upsampling reads (a quarter of a 1×1
+# convolution of the features) and reads the grey map there with bilinear
+# ``grid_sample``. Its offsets start at zero, so an untrained DySample
+# enlarges as ``features, bilinear`` does (to the last bits of float64):
+# what training adds is where to read. Both are written in
+# ``upsample_helpers/content_aware.py`` with ``unfold`` and ``grid_sample``.
+# Their papers enlarge detectors' feature maps of many channels: CARAFE
+# there predicts 5×5 kernels through a 64-channel compressor and a 3×3
+# encoder, and DySample splits the channels into 4 groups, each with offsets
+# of its own.
 
 for name, build in LEARNED.items():
     print(f"{name:<19} {quality.parameters(build()):>5} parameters")
@@ -105,20 +121,26 @@ for name, build in LEARNED.items():
 # %%
 # Training until it stops improving
 # ---------------------------------
-# The page draws 3,300 digits from the offline sample: 1,000 are held out, touched only by the table below;
-# of the other 2,300, 2,000 are trained on and 300 validate. Training uses each digit's central 20×20
-# pixels, where nearly all the ink is (printed below; the black frame around them teaches nothing), shrunk
-# the same way; the validation PSNR is measured on whole digits after every epoch.
+# The page draws 3,300 digits from the offline sample: 1,000 are held out,
+# and no training or choice of epoch sees them, only the measurements below;
+# of the other 2,300, 2,000 are trained on and 300 validate. Training uses
+# each digit's central 20×20 pixels, where nearly all the ink is (printed
+# below), shrunk the same way; the validation PSNR is measured on whole
+# digits after every epoch.
 #
-# The schedule is decided on validation alone. Adam starts at a learning rate of 0.01; two epochs in a row
-# that do not beat the best validation PSNR so far by more than 0.02 dB halve it, and the third halving
-# ends training. The weights kept are those of the best epoch. Every upsampler trains with three seeds (a
-# seed picks the initial weights and the order of the batches), and a ranking is stated below only where
-# every seed agrees. Training runs in float64 with one thread per training (two trainings at a time, one
-# per core), and after every step each weight is rounded to the nearest float32: torch's CPU kernel
-# levels can round a float64 result differently in the last bit, and thousands of steps can carry such a
-# difference into the printed digits. So this page prints the same at the processor's own kernel level
-# and at ``ATEN_CPU_CAPABILITY=default`` (the project's CI compares the two).
+# The schedule is decided on validation alone. Adam starts at a learning
+# rate of 0.01; two epochs in a row that do not beat the best validation
+# PSNR so far by more than 0.02 dB halve it, and the third halving ends
+# training. The weights kept are those of the best epoch. Every upsampler
+# trains with three seeds (a seed picks the initial weights and the order of
+# the batches), and a ranking is stated below only where every seed agrees.
+# Training runs in float64 with one thread per training (two trainings at a
+# time, one per core), and after every step each weight is rounded to the
+# nearest float32: torch's CPU kernel levels can round a float64 result
+# differently in the last bit, and thousands of steps can carry such a
+# difference into the printed digits. So this page prints the same numbers
+# (its measured times aside) at the processor's own kernel level and at
+# ``ATEN_CPU_CAPABILITY=default`` (the project's CI compares the two).
 
 crop = digits[:, :, quality.CROP, quality.CROP]
 print(f"ink inside the central 20×20: {crop.sum() / digits.sum():.1%}")
@@ -127,8 +149,9 @@ print(quality.kept_table(fits))
 print(f"trained every upsampler and seed in {seconds:.0f} s")
 
 # %%
-# The learning curves show where each one levels off; a dot marks the epoch whose weights the table below
-# uses, and the dashed line is bicubic's validation PSNR, for scale.
+# The learning curves show where each one levels off; a dot marks the epoch
+# whose weights the table below uses, and the dashed line is bicubic's
+# validation PSNR, for scale.
 
 bicubic_valid = helpers.psnr(FIXED["bicubic"](helpers.shrink(valid)), valid)[0]
 figure = quality.plot_curves(fits, ("bicubic", bicubic_valid))
@@ -137,20 +160,25 @@ plt.show()
 # %%
 # The measures
 # ------------
-# PSNR is ``10·log10(1/MSE)`` in dB for values in 0..1, the mean over images ("pooled": over all pixels
-# at once); every halving of the error adds 3 dB. SSIM is scikit-image's (7×7 windows; 1 is identical):
-# it computes a local SSIM map and averages it over the inner 22×22 pixels only, leaving out a border of
-# (7 − 1)/2 = 3 pixels where its window would reach past the image. The strokes column averages the same
-# map over the digit's stroke pixels (where the original is not black, the border included). "Off" is the
-# share of pixels more than 0.1 (a tenth of black to white) away from the original. A learned row gives
-# the mean over the seeds, and the lowest and highest seed's PSNR. "Params" counts what training sets;
-# "time" is per image: the median time for all 1,000 held-out digits, in batches of 100 on one thread,
-# divided by 1,000.
+# PSNR is ``10·log10(1/MSE)`` in dB for values in 0..1, the mean over images
+# ("pooled": over all pixels at once); every halving of the mean squared
+# error adds 3 dB. SSIM is scikit-image's (7×7 windows; 1 is identical): it
+# computes a local SSIM map and averages it over the inner 22×22 pixels
+# only, leaving out a border of (7 − 1)/2 = 3 pixels where its window would
+# reach past the image. The strokes column averages the same map over the
+# digit's stroke pixels (where the original is not black, the border
+# included). "Off" is the share of pixels more than 0.1 (a tenth of black to
+# white) away from the original. A learned row gives the mean over the
+# seeds, and the lowest and highest seed's PSNR. "Params" counts what
+# training sets; "time" is per image: the median time for all 1,000 held-out
+# digits, in batches of 100 on one thread, divided by 1,000.
 #
-# Why two PSNRs? The mean of per-image PSNRs rewards images that are already good (each halving of a
-# small error adds as much as a halving of a large one); the pooled PSNR is dominated by the worst images.
-# Since the logarithm is concave, the pooled PSNR is never above the mean one. For scale: 20 dB is a
-# root-mean-square error of a tenth of black to white (10·log10(1/0.1²) = 20), 30 dB of about a thirtieth.
+# Why two PSNRs? The mean of per-image PSNRs rewards images that are already
+# good (each halving of a small error adds as much as a halving of a large
+# one); the pooled PSNR is dominated by the worst images. Since the
+# logarithm is concave, the pooled PSNR is never above the mean one. For
+# scale: 20 dB is a root-mean-square error of a tenth of black to white
+# (10·log10(1/0.1²) = 20), 30 dB of about a thirtieth.
 
 for name, runs in fits.items():
     results[name] = [quality.in_batches(run.model, small) for run in runs]
@@ -167,9 +195,10 @@ print(f"background (black) pixels: {background:.0%} of the held-out digits")
 # %%
 # Which pixels SSIM averages
 # --------------------------
-# scikit-image's score is its map's mean over the inner 22×22 pixels, image by image. Over all 28×28
-# pixels the same maps give other numbers, and (below) another ranking. The helper checks, image by
-# image, that the score really is the inner mean; the assert, that it is the table's SSIM column.
+# scikit-image's score is its map's mean over the inner 22×22 pixels, image
+# by image. Over all 28×28 pixels the same maps give other numbers, and
+# (below) another ranking. The helper checks, image by image, that the score
+# really is the inner mean; the assert, that it is the table's SSIM column.
 
 names = ("(all black)", *FIXED)
 regions = quality.ssim_by_region(results, held_out, names)
@@ -182,13 +211,16 @@ over_border = {name: region["border"] for name, region in regions.items()}
 # %%
 # Which upsampler?
 # ----------------
-# Among the fixed modes as torch returns them (unclamped), ``lanczos`` has the highest PSNR and
-# ``bicubic`` the next. Clamping their overshoot back to 0..1 raises both their PSNR and their SSIM, and
-# ``lanczos, clamped`` has the highest PSNR of all fixed rows.
+# Among the fixed modes as torch returns them (unclamped), ``lanczos`` has
+# the highest PSNR and ``bicubic`` the next. Clamping their overshoot back
+# to 0..1 raises both their PSNR and their SSIM, and ``lanczos, clamped``
+# has the highest PSNR of all fixed rows.
 #
-# That clamping cannot raise the squared error follows from where the truth lies: every original pixel is
-# in 0..1, so moving a value from outside that range to its nearest end moves it towards the truth, never
-# away. SSIM compares local means, contrasts and correlations instead, and has no such guarantee.
+# That clamping cannot raise the squared error follows from where the truth
+# lies: every original pixel is in 0..1, so moving a value from outside that
+# range to its nearest end moves it towards the truth, never away. SSIM
+# compares local means, contrasts and correlations instead, and has no such
+# guarantee.
 
 psnr = {name: values["psnr"][0] for name, values in measure.items()}
 unclamped = [n for n in FIXED if not n.endswith("clamped")]
@@ -202,9 +234,10 @@ for mode in ("bicubic", "lanczos"):
         assert measure[f"{mode}, clamped"][key][0] > measure[mode][key][0]
 
 # %%
-# At 2×, ``nearest``, ``nearest-exact`` and ``area`` give the same tensor: each copies a small pixel into
-# a 2×2 block. (``area`` averages the input over each output pixel's footprint; enlarging by a whole
-# factor, every footprint lies inside one input pixel, so the average is that pixel.)
+# At 2×, ``nearest``, ``nearest-exact`` and ``area`` give the same tensor:
+# each copies a small pixel into a 2×2 block. (``area`` averages the input
+# over each output pixel's footprint; enlarging by a whole factor, every
+# footprint lies inside one input pixel, so the average is that pixel.)
 
 nearest = results["nearest"][0]
 same = [torch.equal(nearest, results[m][0]) for m in ("nearest-exact", "area")]
@@ -212,13 +245,16 @@ print("nearest = nearest-exact, nearest = area:", same)
 assert same == [True, True]
 
 # %%
-# Trained until they stop improving, the learned upsamplers are in another league: every seed of ESPCN,
-# ``bicubic + residual``, CARAFE and DySample is more than 4 dB above the best fixed mode. The
-# content-aware ones show what choosing by content adds: the same network that enlarges its grey map
-# bilinearly stays level with the best fixed modes, under 21 dB, while DySample, which differs from it
-# only in where it reads, is more than 4 dB higher on every seed, and CARAFE higher again. Among the
-# four, every seed gives the same order: ``bicubic + residual``, ESPCN, CARAFE, DySample; ESPCN's lowest
-# seed and CARAFE's highest are the closest pair (printed below).
+# Trained until they stop improving, the learned upsamplers are in another
+# league: every seed of ESPCN, ``bicubic + residual``, CARAFE and DySample
+# is more than 4 dB above the best fixed mode. The content-aware ones show
+# what choosing by content adds: the same network that enlarges its grey map
+# bilinearly stays level with the best fixed modes, under 21 dB, while
+# DySample, which differs from it only in where it reads, is more than 4 dB
+# higher on every seed, and CARAFE higher again. Among the four, every seed
+# gives the same order: ``bicubic + residual``, ESPCN, CARAFE, DySample;
+# ESPCN's lowest seed and CARAFE's highest are the closest pair (printed
+# below).
 
 best_fixed = max(psnr[name] for name in FIXED)
 by_seed = {name: measure[name]["psnr"] for name in LEARNED}
@@ -241,10 +277,12 @@ assert min(gaps.values()) > 0 and min(gaps, key=gaps.get) == ("ESPCN", "CARAFE")
 # %%
 # What the numbers do not say
 # ---------------------------
-# SSIM on digits gets credit from the black background, which is most of the pixels: the all-black image,
-# which shows nothing of any digit, scores next to nothing on the strokes but well above 0 overall, and
-# has fewer pixels off than ``bilinear``. The strokes column is the harder test. And PSNR and SSIM can
-# rank two upsamplers differently: ``bilinear`` has a higher PSNR than ``nearest`` and a lower SSIM.
+# SSIM on digits gets credit from the black background, which is most of the
+# pixels: the all-black image, which shows nothing of any digit, scores next
+# to nothing on the strokes but well above 0 overall, and has fewer pixels
+# off than ``bilinear``. The strokes column is the harder test. And PSNR and
+# SSIM can rank two upsamplers differently: ``bilinear`` has a higher PSNR
+# than ``nearest`` and a lower SSIM.
 
 black = measure["(all black)"]
 ssim_black, bilinear = black["ssim"][0], measure["bilinear"]
@@ -257,10 +295,12 @@ assert psnr["bilinear"] > psnr["nearest"]
 assert bilinear["ssim"][0] < measure["nearest"]["ssim"][0]
 
 # %%
-# Which pixels SSIM averages matters as well: over all 28×28 pixels instead of scikit-image's inner 22×22,
-# ``nearest`` would rank above ``bicubic`` and ``lanczos`` (below both in the table), and the all-black
-# image would score nearly twice as much: over 99% of the border pixels are background, and there its map
-# averages more than three times its score over the inner pixels.
+# Which pixels SSIM averages matters as well: over all 28×28 pixels instead
+# of scikit-image's inner 22×22, ``nearest`` would rank above ``bicubic``
+# and ``lanczos`` (below both in the table), and the all-black image would
+# score nearly twice as much: over 99% of the border pixels are background,
+# and there its map averages more than three times its score over the inner
+# pixels.
 
 for mode in ("bicubic", "lanczos"):
     assert measure["nearest"]["ssim"][0] < measure[mode]["ssim"][0]
@@ -277,10 +317,11 @@ assert (border_pixels == 0).double().mean() > 0.99
 # %%
 # Do the learned ones invent strokes?
 # -----------------------------------
-# Cut every image into pieces of ink: pixels at least half-way from black to white, where pixels that touch
-# (diagonally too) make one piece. A piece of a result that shares no pixel with the original's ink is
-# *invented*; a piece of the original that the result has no ink on is *missed*. The learned rows give each
-# seed's count, over all 1,000 held-out digits.
+# Cut every image into pieces of ink: pixels at least half-way from black to
+# white, where pixels that touch (diagonally too) make one piece. A piece of
+# a result that shares no pixel with the original's ink is *invented*; a
+# piece of the original that the result has no ink on is *missed*. The
+# learned rows give each seed's count, over all 1,000 held-out digits.
 
 pieces = {name: [quality.stroke_pieces(out, held_out) for out in outputs]
           for name, outputs in results.items() if name != "(all black)"}
@@ -289,10 +330,11 @@ print(f"the originals: {original[0]} pieces")
 print(quality.pieces_table(pieces))
 
 # %%
-# Invented pieces are rare: fewer than 20 in 1,000 digits in every row, and the most of them in
-# ``bilinear, corners``. Every learned upsampler, on every seed, misses fewer pieces than every fixed mode,
-# and ends with a number of pieces closer to the originals'; every fixed mode's results have more pieces
-# than the originals.
+# Invented pieces are rare: fewer than 20 in 1,000 digits in every row, and
+# the most of them in ``bilinear, corners``. Every learned upsampler, on
+# every seed, misses fewer pieces than every fixed mode, and ends with a
+# number of pieces closer to the originals'; every fixed mode's results have
+# more pieces than the originals.
 
 invented = {name: max(c[1] for c in counts) for name, counts in pieces.items()}
 missed = {name: [c[2] for c in counts] for name, counts in pieces.items()}
@@ -310,11 +352,11 @@ for name in LEARNED:
 assert all(count[0] > original[0] for fixed in FIXED for count in pieces[fixed])
 
 # %%
-# Did it succeed? Not by the standard above: every upsampler leaves more than 1% of the pixels visibly
-# off. The figure
-# shows where: three held-out digits, their 14×14 versions, and each shown upsampler's result (seed 0 for
-# the learned ones) above its error. In the error rows, red is where the result is brighter than the
-# original and blue where it is darker.
+# Did it succeed? Not by the standard above: every upsampler leaves more
+# than 1% of the pixels visibly off. The figure shows where: three held-out
+# digits, their 14×14 versions, and each shown upsampler's result (seed 0
+# for the learned ones) above its error. In the error rows, red is where the
+# result is brighter than the original and blue where it is darker.
 
 offs = {n: min(v["off"]) for n, v in measure.items() if n != "(all black)"}
 fewest = min(offs, key=offs.get)

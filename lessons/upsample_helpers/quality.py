@@ -137,32 +137,36 @@ def fit(model: nn.Module, digits: torch.Tensor, valid: torch.Tensor, seed: int) 
     on the same weights at every step (unless a weight falls within a float64 rounding of the midpoint between
     two float32 values, which .ci/check_kernel_levels.py would show).
     """
+    threads = torch.get_num_threads()
     torch.set_num_threads(TRAINING_THREADS)  # OpenMP keeps a thread count per calling thread
-    inputs, targets = pairs(digits)
-    valid_small = shrink(valid, SMALL)
-    optimiser = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, fused=True)
-    order = torch.Generator().manual_seed(seed)
-    curve, best, kept, waited, halvings = [], {}, 0, 0, 0
-    while halvings < HALVINGS and len(curve) < MAX_EPOCHS:
-        model.train()
-        for batch in torch.randperm(len(inputs), generator=order).split(BATCH_SIZE):
-            loss = F.mse_loss(model(inputs[batch]), targets[batch])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            with torch.no_grad():  # the weights back onto float32's grid: see the docstring
-                for parameter in model.parameters():
-                    parameter.copy_(parameter.float())
-        model.eval()
-        score = psnr(in_batches(model, valid_small), valid)[0]
-        if not curve or score > max(curve):
-            best, kept = copy.deepcopy(model.state_dict()), len(curve) + 1
-        waited = waited + 1 if curve and score <= max(curve) + THRESHOLD else 0
-        curve.append(score)
-        if waited == PATIENCE:
-            for group in optimiser.param_groups:
-                group["lr"] /= 2
-            waited, halvings = 0, halvings + 1
+    try:
+        inputs, targets = pairs(digits)
+        valid_small = shrink(valid, SMALL)
+        optimiser = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, fused=True)
+        order = torch.Generator().manual_seed(seed)
+        curve, best, kept, waited, halvings = [], {}, 0, 0, 0
+        while halvings < HALVINGS and len(curve) < MAX_EPOCHS:
+            model.train()
+            for batch in torch.randperm(len(inputs), generator=order).split(BATCH_SIZE):
+                loss = F.mse_loss(model(inputs[batch]), targets[batch])
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+                with torch.no_grad():  # the weights back onto float32's grid: see the docstring
+                    for parameter in model.parameters():
+                        parameter.copy_(parameter.float())
+            model.eval()
+            score = psnr(in_batches(model, valid_small), valid)[0]
+            if not curve or score > max(curve):
+                best, kept = copy.deepcopy(model.state_dict()), len(curve) + 1
+            waited = waited + 1 if curve and score <= max(curve) + THRESHOLD else 0
+            curve.append(score)
+            if waited == PATIENCE:
+                for group in optimiser.param_groups:
+                    group["lr"] /= 2
+                waited, halvings = 0, halvings + 1
+    finally:
+        torch.set_num_threads(threads)
     model.load_state_dict(best)
     return Fit(model.eval(), curve, kept)
 
