@@ -365,4 +365,5 @@ assert min(offs.values()) > 0.01
 firsts = {name: outputs[0].float() for name, outputs in results.items()}
 figure = quality.plot_quality(held_out.float(), firsts)
 helpers.save_for_readme(figure, "quality.png")
+# sphinx_gallery_thumbnail_number = 2
 plt.show()
