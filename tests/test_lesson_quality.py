@@ -204,7 +204,7 @@ def test_a_model_that_never_improves_halves_its_rate_every_second_epoch_and_stop
 
 
 def test_in_batches_is_the_whole_call():
-    model = LEARNED["CARAFE"]().double().eval()
+    model = LEARNED["DySample"]().double().eval()
     small = torch.rand(250, 1, 14, 14, dtype=torch.float64)
     with torch.no_grad():
         torch.testing.assert_close(quality.in_batches(model, small), model(small), rtol=0, atol=1e-12)
@@ -340,18 +340,32 @@ def test_ssim_by_region_splits_the_maps_into_inner_pixels_and_border():
     assert region["all"] == pytest.approx((484 * region["inner"] + 300 * region["border"]) / 784, abs=1e-12)
 
 
-DRAW = """
+AT_THE_DEFAULT_LEVEL = """
 import sys, torch
-from upsample_helpers import quality
-torch.save([p.detach() for name in quality.LEARNED for p in quality.initial(name, 1).parameters()], sys.argv[1])
+from upsample_helpers import quality, split_digits
+weights = [p.detach() for name in quality.LEARNED for p in quality.initial(name, 1).parameters()]
+quality.MAX_EPOCHS = 2
+digits, valid = (part.double() for part in split_digits(120, 40))
+curves = [quality.fit(quality.initial(name, 0), digits, valid, seed=0).curve for name in sys.argv[2:]]
+torch.save((weights, curves), sys.argv[1])
 """
+TRAINED = ["bicubic + residual", "CARAFE", "DySample"]
 
 
-def test_initial_weights_are_torchs_default_range_the_same_at_the_default_kernel_level(tmp_path):
+@pytest.fixture(scope="module")
+def at_the_default_level(tmp_path_factory):
+    """What AT_THE_DEFAULT_LEVEL draws and trains with ATEN_CPU_CAPABILITY=default: (weights, curves)."""
     import os
     import subprocess
     import sys
 
+    path = tmp_path_factory.mktemp("default") / "drawn.pt"
+    subprocess.run([sys.executable, "-c", AT_THE_DEFAULT_LEVEL, str(path), *TRAINED], check=True,
+                   env={**os.environ, "ATEN_CPU_CAPABILITY": "default"})
+    return torch.load(path)
+
+
+def test_initial_weights_are_torchs_default_range_the_same_at_the_default_kernel_level(at_the_default_level):
     models = [quality.initial(name, 1) for name in LEARNED]
     for model in models:
         assert all(parameter.dtype == TRAINING_DTYPE for parameter in model.parameters())
@@ -362,34 +376,13 @@ def test_initial_weights_are_torchs_default_range_the_same_at_the_default_kernel
     offset = models[list(LEARNED).index("DySample")].enlarge.offset
     assert not offset.weight.any() and not offset.bias.any()
     assert quality.initial("ESPCN", 0).body[0].weight.ne(quality.initial("ESPCN", 1).body[0].weight).all()
-    path = tmp_path / "weights.pt"
-    subprocess.run([sys.executable, "-c", DRAW, str(path)], check=True,
-                   env={**os.environ, "ATEN_CPU_CAPABILITY": "default"})
     drawn = [parameter for model in models for parameter in model.parameters()]
-    assert all(torch.equal(a, b) for a, b in zip(drawn, torch.load(path), strict=True))
+    assert all(torch.equal(a, b) for a, b in zip(drawn, at_the_default_level[0], strict=True))
 
 
-FIT = """
-import sys, torch
-from upsample_helpers import quality, split_digits
-quality.MAX_EPOCHS = 2
-digits, valid = (part.double() for part in split_digits(120, 40))
-curves = [quality.fit(quality.initial(name, 0), digits, valid, seed=0).curve for name in sys.argv[2:]]
-torch.save(curves, sys.argv[1])
-"""
-
-
-def test_training_gives_the_same_curves_at_the_default_kernel_level(tmp_path, monkeypatch):
+def test_training_gives_the_same_curves_at_the_default_kernel_level(at_the_default_level, monkeypatch):
     """The page's promise: what fit prints is the same at the processor's own level and the default one."""
-    import os
-    import subprocess
-    import sys
-
-    names = ["bicubic + residual", "CARAFE", "DySample"]
     monkeypatch.setattr(quality, "MAX_EPOCHS", 2)
     digits, valid = (part.double() for part in split_digits(120, 40))
-    own = [quality.fit(quality.initial(name, 0), digits, valid, seed=0).curve for name in names]
-    path = tmp_path / "default.pt"
-    subprocess.run([sys.executable, "-c", FIT, str(path), *names], check=True,
-                   env={**os.environ, "ATEN_CPU_CAPABILITY": "default"})
-    assert torch.load(path) == own and all(len(curve) == 2 for curve in own)
+    own = [quality.fit(quality.initial(name, 0), digits, valid, seed=0).curve for name in TRAINED]
+    assert at_the_default_level[1] == own and all(len(curve) == 2 for curve in own)
