@@ -247,17 +247,16 @@ class ESPCN(nn.Module):
     """5×5 conv → tanh → 3×3 conv → tanh → 3×3 conv (4 channels) → PixelShuffle(2): (N, 1, H, W) → (N, 1, 2H, 2W).
 
     ESPCN's upsampling (Shi et al., 2016): four values per small pixel, put in place by the shuffle.
-    ``icnr``: the last convolution starts as ICNR (icnr_). ``residual``: the output is added to the input's
-    bicubic upsampling, so that the network only learns the correction.
+    ``residual``: the output is added to the input's bicubic upsampling, so that the network only learns the
+    correction.
     """
 
-    def __init__(self, icnr: bool = False, residual: bool = False, width: int = 16) -> None:
+    def __init__(self, residual: bool = False, width: int = 16) -> None:
         super().__init__()
-        last = nn.Conv2d(width, 4, kernel_size=3, padding=1)
         self.body = nn.Sequential(
             nn.Conv2d(1, width, kernel_size=5, padding=2), nn.Tanh(),
             nn.Conv2d(width, width, kernel_size=3, padding=1), nn.Tanh(),
-            icnr_(last) if icnr else last, nn.PixelShuffle(2),
+            nn.Conv2d(width, 4, kernel_size=3, padding=1), nn.PixelShuffle(2),
         )
         self.residual = residual
 

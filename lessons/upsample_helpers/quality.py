@@ -72,7 +72,7 @@ class Enlarged(nn.Module):
                       "DySample": DySample(width)}
         if way not in upsamplers:
             raise ValueError(f"way must be one of {tuple(upsamplers)}, got {way!r}")
-        self.way, self.enlarge = way, upsamplers[way]
+        self.enlarge = upsamplers[way]
 
     def forward(self, small: torch.Tensor) -> torch.Tensor:
         features = self.features(small)
@@ -186,14 +186,10 @@ def train_learned(digits: torch.Tensor, valid: torch.Tensor, workers: int = 2) -
     slowest first); the fits by name, in seed order, and the seconds it all took."""
     start = time.perf_counter()
     models = {(name, seed): initial(name, seed) for name in LEARNED for seed in SEEDS}
-    threads = torch.get_num_threads()
-    try:
-        with ThreadPoolExecutor(workers) as pool:
-            jobs = {key: pool.submit(fit, model, digits, valid, key[1]) for key, model in
-                    sorted(models.items(), key=lambda item: isinstance(item[1], ESPCN))}
-            fits = {key: job.result() for key, job in jobs.items()}
-    finally:
-        torch.set_num_threads(threads)
+    with ThreadPoolExecutor(workers) as pool:
+        jobs = {key: pool.submit(fit, model, digits, valid, key[1]) for key, model in
+                sorted(models.items(), key=lambda item: isinstance(item[1], ESPCN))}
+        fits = {key: job.result() for key, job in jobs.items()}
     return {name: [fits[name, seed] for seed in SEEDS] for name in LEARNED}, time.perf_counter() - start
 
 
