@@ -124,7 +124,7 @@ def plot_before_after(before: torch.Tensor, after: torch.Tensor, title: str | No
         shown = ax.imshow(image[::step, ::step], cmap="gray", vmin=low, vmax=high, interpolation="nearest",
                           extent=(-0.5, width - 0.5, height - 0.5, -0.5))  # in pixels: 0..27, then 0..55
         ax.set(title=f"{name}: {height}×{width}, values {image.min():.2f}..{image.max():.2f}", xlabel="column",
-               ylabel="row")
+               ylabel="row", xticks=[0, width - 1], yticks=[0, height - 1])  # the first and the last pixel
     figure.colorbar(shown, cax=figure.add_axes((0.88, 0.12, 0.02, 0.72)), label="grey level")
     if title:
         figure.suptitle(title)

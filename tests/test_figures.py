@@ -31,6 +31,10 @@ def test_before_and_after_side_by_side_titled_with_shapes():
                                                        f"after: 56×56, values {low:.2f}..{high:.2f}")
     # The axes stay, in pixels, so the doubling is visible: 0..27 against 0..55.
     assert before.get_xlim() == (-0.5, 27.5) and after.get_xlim() == (-0.5, 55.5)
+    for ax, last in ((before, 27), (after, 55)):  # ticked at the first and the last pixel's centre
+        assert list(ax.get_xticks()) == list(ax.get_yticks()) == [0, last]
+        figure.canvas.draw()
+        assert [label.get_text() for label in ax.get_xticklabels()] == ["0", str(last)]
     assert (before.images[0].get_array() == digit[0, 0].numpy()).all()
     assert (after.images[0].get_array() == upsampled[0, 0].numpy()).all()
     # one grey scale for both, labelled
