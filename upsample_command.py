@@ -1,6 +1,6 @@
 """The command line of ``upsample_example.py``: its options, and one line for every way a run can end.
 
-``python upsample_example.py`` hands over to ``main()`` here, which runs the tutorial's steps in its order
+``python upsample_example.py`` hands over to ``run()`` here, whose ``main()`` runs the tutorial's steps in its order
 (the digits, a batch through the DataLoader, ``UpsampleExample``, the figure) with:
 
 - **options**, each checked once, here, in the words of its flag (``--scale-factor``, ``--output``, ...);
@@ -144,6 +144,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_show:
             show(figure)
     return endings.status
+
+
+def run(argv: Sequence[str] | None = None) -> NoReturn:
+    """``python upsample_example.py``: ``main(argv)``, then leave the process at once with its status.
+
+    Once ``main()`` has returned, the figure is written, every file closed and every temporary folder removed.
+    What Python would still do is tear down torch's and matplotlib's modules, which has nothing left to do for
+    the command and takes time (benchmarks/README.md). So the two streams are flushed and the process ends
+    with ``os._exit``, which skips it. A usage error or an ending raised as SystemExit, and a bug's traceback,
+    leave the usual way.
+    """
+    status = main(argv)
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # None: started with the stream closed
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe: the report already goes to nowhere
+                stream.flush()
+    os._exit(status)
 
 
 @contextlib.contextmanager

@@ -137,4 +137,4 @@ if __name__ == "__main__":
     # checked files and a bounded --download, safe saving and one-line endings: all in upsample_command.py.
     import upsample_command
 
-    raise SystemExit(upsample_command.main())
+    upsample_command.run()  # exits with the command's status

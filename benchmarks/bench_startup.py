@@ -1,8 +1,9 @@
 """How long `python upsample_example.py` takes, against the floor of what it must import.
 
 The floor is `python -c "import torch, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot"`.
-The two run alternately, several times each, and the medians of wall time and peak memory (the
-child's maximum resident set size) are compared. The bare run runs on a copy of the modules in a
+The two run alternately, several times each, with two variants of the floor that show where its time
+goes (the collector, the teardown at exit), and the medians of wall time and peak memory (the child's
+maximum resident set size) are compared. The bare run runs on a copy of the modules in a
 temporary folder, so the repository's figure is not touched.
 
     python benchmarks/bench_startup.py                   # prints a table; writes nothing
@@ -33,6 +34,9 @@ FLOOR = "import torch, matplotlib; matplotlib.use('Agg'); import matplotlib.pypl
 # The same imports with the collector frozen after torch's, as the script's __main__ block does: it shows
 # how much of the floor is the garbage collector rescanning torch's objects during matplotlib's import.
 FLOOR_FROZEN = "import gc, torch; gc.freeze(); import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot"
+# The same imports, left with os._exit as the script's command leaves: it shows how much of the floor is Python's
+# teardown of the imported modules as the process exits.
+FLOOR_NO_TEARDOWN = FLOOR + "; import os; os._exit(0)"
 GOALS = {"wall": 0.90, "peak memory": 1.05}  # the bare run, at most this many times the floor
 
 
@@ -54,15 +58,16 @@ def measure(command: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[flo
 
 
 def compare(runs: int) -> dict:
-    """Alternate the floor, the bare run and the frozen floor ``runs`` times each; medians, and the bare
-    run's ratios to the floor."""
+    """Alternate the floor, the bare run, the frozen floor and the floor without teardown ``runs`` times each;
+    medians, and the bare run's ratios to the floor."""
     env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "MPLBACKEND")}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         for module in (MODULE, *(MODULE.with_name(name) for name in ("upsample_files.py", "upsample_command.py"))):
             shutil.copy(module, folder / module.name)
         commands = {"floor": [sys.executable, "-c", FLOOR], "bare run": [sys.executable, MODULE.name],
-                    "frozen floor": [sys.executable, "-c", FLOOR_FROZEN]}
+                    "frozen floor": [sys.executable, "-c", FLOOR_FROZEN],
+                    "no teardown": [sys.executable, "-c", FLOOR_NO_TEARDOWN]}
         measure(commands["bare run"], folder, env)  # a first run fills caches (fonts, files); not counted
         samples = {name: [] for name in commands}
         for _ in range(runs):
@@ -95,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = compare(args.runs)
     print(f"{'':12} {'wall (median)':>14} {'peak memory':>12}")
-    for name in ("floor", "bare run", "frozen floor"):
+    for name in ("floor", "bare run", "frozen floor", "no teardown"):
         print(f"{name:12} {result[name]['wall_s']:>12.2f} s {result[name]['peak_mib']:>8.0f} MiB")
     ratio = result["ratio"]
     print(f"{'ratio':12} {ratio['wall']:>13.2f}× {ratio['peak memory']:>11.2f}×   "

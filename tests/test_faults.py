@@ -595,7 +595,7 @@ def test_with_standard_error_closed_the_error_line_does_not_go_to_standard_outpu
     assert result.returncode == 1 and "error" not in result.stdout and "wrote" not in result.stdout
 
 
-# The tutorial's command line, then a signal once main() has returned, as Python shuts down.
+# The tutorial's command line, then a signal once main() has returned, before the process leaves.
 AFTER_MAIN = """
 import os, signal, sys, time
 sys.path.insert(0, {root!r})
