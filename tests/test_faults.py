@@ -607,10 +607,30 @@ raise SystemExit(status)
 """
 
 
+# A signal sent as the command puts Python's handlers back, after its last line: held until they are back, then
+# Python's, as once the command has ended.
+DURING_RESTORE = """
+import os, sys
+sys.path.insert(0, {root!r})
+import upsample_files
+from upsample_command import main
+handle_signals = upsample_files.handle_signals
+def signal_then_restore():
+    restore = handle_signals()
+    def restore_after_a_signal():
+        os.kill(os.getpid(), int(sys.argv[1]))
+        restore()
+    return restore_after_a_signal
+upsample_files.handle_signals = signal_then_restore
+raise SystemExit(main(sys.argv[2:]))
+"""
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["SIGTERM", "SIGHUP", "Ctrl-C"])
-def test_a_signal_once_the_command_has_ended_is_pythons_and_the_figure_is_complete(tmp_path, signum):
+@pytest.mark.parametrize("script", [AFTER_MAIN, DURING_RESTORE], ids=["after main()", "as the handlers go back"])
+def test_a_signal_once_the_command_has_ended_is_pythons_and_the_figure_is_complete(tmp_path, script, signum):
     output = tmp_path / "f.png"
-    command = [sys.executable, "-c", AFTER_MAIN.format(root=str(ROOT)), str(int(signum)), "--no-show", "--output",
+    command = [sys.executable, "-c", script.format(root=str(ROOT)), str(int(signum)), "--no-show", "--output",
                str(output)]
     result = subprocess.run(as_a_shell_starts_it(command), env=headless_environment(), capture_output=True,
                             text=True, timeout=120)
@@ -620,3 +640,4 @@ def test_a_signal_once_the_command_has_ended_is_pythons_and_the_figure_is_comple
     else:
         assert result.stderr == ""
     assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and [path.name for path in tmp_path.iterdir()] == ["f.png"]
+
