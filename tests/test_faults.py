@@ -439,6 +439,27 @@ def test_a_signal_during_the_save_keeps_the_old_figure_and_leaves_no_partial_fil
     assert sorted(path.name for path in tmp_path.iterdir()) == ["figure.png", "saving"]
 
 
+# As nohup starts a command: SIGHUP ignored (which exec keeps), Ctrl-C's default action.
+NOHUP = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+         "signal.signal(signal.SIGHUP, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def test_a_signal_the_run_was_started_ignoring_stays_ignored(tmp_path):
+    """Under nohup, SIGHUP during the save does nothing; SIGTERM after it is the ending."""
+    output, marker = tmp_path / "figure.png", tmp_path / "saving"
+    output.write_bytes(b"the previous figure")
+    command = [sys.executable, "-c", DRIVER.format(root=str(ROOT)), str(output), str(marker)]
+    process = subprocess.Popen([sys.executable, "-c", NOHUP, *command], cwd=tmp_path, env=headless_environment(),
+                               text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(marker.exists)
+    process.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143 and err == "stopped by SIGTERM\n"
+    assert output.read_bytes() == b"the previous figure"
+
+
 def test_sigkill_during_the_save_leaves_one_hidden_partial_file_and_the_old_figure(tmp_path):
     output, marker = tmp_path / "figure.png", tmp_path / "saving"
     output.write_bytes(b"the previous figure")
