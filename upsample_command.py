@@ -174,9 +174,11 @@ def the_tutorial_is_the_program(caller: FrameType) -> bool:
     """Whether ``caller`` is the tutorial's main block run by Python itself (``python upsample_example.py``, or
     through runpy alone: ``python -m upsample_example``), with no thread but daemons left to wait for. A program
     that runs the tutorial and has more to do after it (a profiler, a debugger, IPython's %run, code that calls
-    runpy or ``run()``) has frames of its own below the tutorial's."""
+    runpy or ``run()``) has frames of its own below the tutorial's; ``python -i`` opens a prompt after it."""
     tutorial = Path(__file__).resolve().with_name("upsample_example.py")
     if caller.f_code.co_name != "<module>" or Path(caller.f_code.co_filename).resolve() != tutorial:
+        return False
+    if sys.flags.inspect or os.environ.get("PYTHONINSPECT"):  # python -i: the interactive prompt comes next
         return False
     below = caller.f_back
     while below is not None:  # python -m runs the module from runpy's code (a frozen module: named, not a file)

@@ -181,6 +181,25 @@ def test_what_runs_the_tutorial_and_has_more_to_do_gets_its_turn(tmp_path, how):
     assert how == "run()" or goes_on[how] in out
 
 
+@pytest.mark.parametrize("how", ["-i", "PYTHONINSPECT"])
+def test_python_i_opens_its_prompt_after_the_tutorial(tmp_path, how):
+    """After the tutorial, Python goes on as with a script that raises SystemExit(0) in the same mode: the same
+    status, and the prompt reading its input where it does there (python -i does)."""
+    env = started_with(SITECUSTOMIZE, tmp_path)
+    env = {**env, "PYTHONINSPECT": "1"} if how == "PYTHONINSPECT" else env
+    (tmp_path / "control.py").write_text("raise SystemExit(0)\n")
+
+    def started(*arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, *(["-i"] if how == "-i" else []), *arguments], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=300, input="print('the prompt reads this')\n")
+
+    result, control = started(str(MODULE), "--no-show", "--output", str(tmp_path / "f.png")), started("control.py")
+    prompt = "the prompt reads this"
+    assert result.returncode == control.returncode and (prompt in result.stdout) == (prompt in control.stdout)
+    assert how != "-i" or prompt in result.stdout
+    assert result.stderr.endswith("[atexit][teardown]") and (tmp_path / "f.png").is_file()
+
+
 def test_a_thread_that_is_no_daemon_is_waited_for(tmp_path):
     """A thread a user's sitecustomize started, still running when the command ends: Python's exit waits for it."""
     done = tmp_path / "the thread ended"
