@@ -397,8 +397,7 @@ def matplotlib_for_a_command() -> Iterator[None]:
     """Import matplotlib and its backend as a command needs them: a DataError if MPLBACKEND cannot be used,
     and a temporary settings folder (removed at the end) where matplotlib could not write its own."""
     with contextlib.ExitStack() as stack:
-        folders = _matplotlib_folders()
-        if "matplotlib" not in sys.modules and not (folders and all(map(_writable_folder, folders))):
+        if "matplotlib" not in sys.modules and not _matplotlib_can_write_its_folders():
             # matplotlib would warn twice, and make a temporary folder of its own: give it one, quietly
             stack.callback(_restore_variable, "MPLCONFIGDIR", os.environ.get("MPLCONFIGDIR"))
             os.environ["MPLCONFIGDIR"] = stack.enter_context(tempfile.TemporaryDirectory(prefix="matplotlib-"))
@@ -416,6 +415,12 @@ def matplotlib_for_a_command() -> Iterator[None]:
             raise DataError(f"MPLBACKEND={os.environ['MPLBACKEND']!r} cannot be used ({reason}); "
                             "unset it, or use one such as agg") from error
         yield
+
+
+def _matplotlib_can_write_its_folders() -> bool:
+    """Whether matplotlib's settings and cache folders can be found, and written in."""
+    folders = _matplotlib_folders()
+    return bool(folders) and all(map(_writable_folder, folders))
 
 
 def _matplotlib_folders() -> list[Path]:

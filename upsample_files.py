@@ -362,9 +362,10 @@ def handle_signals() -> Callable[[], None]:
     under nohup, Ctrl-C in a job a script sent to the background) stays ignored."""
     global raised
     raised, previous = None, {}
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # SIGHUP: not on Windows
-        if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) is not signal.SIG_IGN:
-            previous[getattr(signal, name)] = signal.signal(getattr(signal, name), raise_or_hold)
+    # SIGHUP: not on Windows
+    for number in (getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)):
+        if signal.getsignal(number) is not signal.SIG_IGN:
+            previous[number] = signal.signal(number, raise_or_hold)
 
     def restore() -> None:
         for number, handler in previous.items():
